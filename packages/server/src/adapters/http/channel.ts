@@ -1,0 +1,184 @@
+import {
+  CHANNEL_PATH,
+  ChannelCloseCode,
+  type ClientFrame,
+  ClientFrameSchema,
+  EnumLocale,
+  type ServerFrame,
+} from '@openhotline/protocol';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { HotlineError } from '../../errors.js';
+import type { Hotline } from '../../hotline.js';
+import type { StreamSubscriber } from '../../services/agent-streams.js';
+import { agentKey } from '../../services/agent-streams.js';
+import type { Principal } from '../../services/token-service.js';
+import { bearerOf } from './auth.js';
+
+const clientFrame = TypeCompiler.Compile(ClientFrameSchema);
+
+interface ChannelQuery {
+  access_token?: string;
+  locale?: string;
+  epoch?: string;
+  lastSeq?: string;
+}
+
+/**
+ * The live channel. Authentication happens after the upgrade, in band: a browser cannot read the HTTP status
+ * of a refused upgrade, but it can read an `error` frame and the close code (4001) with the error code as reason.
+ */
+export async function channelRoutes(app: FastifyInstance, hotline: Hotline): Promise<void> {
+  app.get(CHANNEL_PATH, { websocket: true, schema: { hide: true } }, (socket, request) => {
+    void openChannel(socket, request, hotline);
+  });
+}
+
+async function openChannel(socket: WebSocket, request: FastifyRequest, hotline: Hotline): Promise<void> {
+  const { config, tokens, streams, agents, channels, metrics, clock, ids } = hotline;
+  const query = (request.query ?? {}) as ChannelQuery;
+  // Frames that arrive while the token is being checked wait, in order.
+  const early: unknown[] = [];
+  const collectEarly = (data: unknown) => early.push(data);
+  socket.on('message', collectEarly);
+
+  const send = (frame: ServerFrame | string) => {
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    metrics.framesPushed.inc();
+  };
+  const refuse = (error: HotlineError) => {
+    metrics.channelRejections.inc({ code: error.code });
+    send({ type: 'error', code: error.code, message: error.message });
+    socket.close(ChannelCloseCode.AuthFailed, error.code);
+  };
+
+  let principal: Principal;
+  try {
+    const credential = query.access_token ?? bearerOf(request);
+    if (!credential) throw new HotlineError('Unauthorized', 'Connect with ?access_token=<token>.');
+    principal = await tokens.verify(credential);
+    if (principal.kind !== 'agent') throw new HotlineError('Forbidden', 'The live channel needs an agent token.');
+    const agent = hotline.storage.agents.get(principal.instanceId, principal.agentId);
+    if (!agent) throw new HotlineError('AgentNotFound');
+    if (!agent.enabled) throw new HotlineError('AgentDisabled');
+  } catch (error) {
+    refuse(error instanceof HotlineError ? error : new HotlineError('Unauthorized'));
+    return;
+  }
+  if (socket.readyState !== socket.OPEN) return;
+  const { instanceId, agentId } = principal;
+  const key = agentKey(instanceId, agentId);
+  const locale = query.locale === EnumLocale.en ? EnumLocale.en : EnumLocale['zh-CN'];
+  const connectionId = ids('chan');
+  let lastSeen = clock.now();
+
+  const subscriber: StreamSubscriber = { locale, send: (frame) => send(frame) };
+  const connection = {
+    id: connectionId,
+    openedAt: clock.now(),
+    close: (code: ChannelCloseCode, reason: string) => {
+      send({ type: 'error', code: reason === 'TooManyConnections' ? 'TooManyConnections' : 'Forbidden', message: reason });
+      socket.close(code, reason);
+    },
+  };
+
+  const sendSnapshot = (seq: number) =>
+    send({ type: 'snapshot', epoch: streams.epoch, seq, agent: agents.snapshot(instanceId, agentId) });
+
+  /** Attaches to the stream (replay or snapshot); used at connect and on a `resume` frame. */
+  const attach = (resume?: { epoch: string; lastSeq: number }) => {
+    streams.detach(key, subscriber);
+    const result = streams.attach(key, subscriber, resume);
+    if (result.kind === 'snapshot') sendSnapshot(result.seq);
+    else for (const frame of result.frames) send(frame);
+  };
+
+  send({
+    type: 'hello',
+    epoch: streams.epoch,
+    seq: streams.head(key),
+    connectionId,
+    serverTime: clock.now(),
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+  });
+  const lastSeq = query.lastSeq !== undefined && /^\d{1,15}$/.test(query.lastSeq) ? Number(query.lastSeq) : undefined;
+  attach(query.epoch !== undefined && lastSeq !== undefined ? { epoch: query.epoch, lastSeq } : undefined);
+  channels.add(instanceId, agentId, connection, config.maxChannelsPerAgent);
+  agents.channelOpened(instanceId, agentId);
+  metrics.channelsOpen.inc();
+
+  const onFrame = (data: unknown) => {
+    lastSeen = clock.now();
+    const frame = parseFrame(data);
+    if (frame instanceof HotlineError) {
+      metrics.channelRejections.inc({ code: frame.code });
+      send({ type: 'error', code: frame.code, message: frame.message, ...(frame.details ? { details: frame.details } : {}) });
+      return;
+    }
+    if (frame.type === 'ping') send({ type: 'pong', ...(frame.t !== undefined ? { t: frame.t } : {}), serverTime: clock.now() });
+    else if (frame.type === 'resume') attach({ epoch: frame.epoch, lastSeq: frame.lastSeq });
+  };
+  socket.off('message', collectEarly);
+  socket.on('message', onFrame);
+  for (const data of early) onFrame(data);
+
+  // Heartbeat: protocol pings keep NATs open and find dead peers; any frame or pong counts as a sign of life.
+  socket.on('pong', () => {
+    lastSeen = clock.now();
+  });
+  const heartbeat = setInterval(() => {
+    if (clock.now() - lastSeen > 2 * config.heartbeatIntervalMs) {
+      metrics.channelRejections.inc({ code: 'HeartbeatTimeout' });
+      socket.close(ChannelCloseCode.HeartbeatTimeout, 'HeartbeatTimeout');
+      // A peer that cannot answer a close handshake is cut off.
+      setTimeout(() => socket.terminate(), 1000).unref();
+      return;
+    }
+    if (socket.readyState === socket.OPEN) socket.ping();
+  }, config.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  // Tokens are short-lived; the channel ends with its token so that a revoked agent cannot listen on.
+  const expiry = setTimeout(() => refuse(new HotlineError('TokenExpired')), Math.max(0, tokenExpiry(query, request) - clock.now()));
+  expiry.unref();
+
+  socket.once('close', () => {
+    clearInterval(heartbeat);
+    clearTimeout(expiry);
+    streams.detach(key, subscriber);
+    channels.remove(instanceId, agentId, connectionId);
+    agents.channelClosed(instanceId, agentId);
+    metrics.channelsOpen.dec();
+  });
+}
+
+function parseFrame(data: unknown): ClientFrame | HotlineError {
+  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : String(data);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return new HotlineError('InvalidJson', 'The frame is not valid JSON.');
+  }
+  if (clientFrame.Check(value)) return value;
+  const type = typeof value === 'object' && value !== null && 'type' in value ? (value as { type: unknown }).type : undefined;
+  if (type !== 'ping' && type !== 'resume') {
+    return new HotlineError('UnknownMessageType', `Unknown frame type ${JSON.stringify(type ?? null)}.`, { type: type ?? null });
+  }
+  const first = clientFrame.Errors(value).First();
+  return new HotlineError('ValidationFailed', first ? `${first.path || 'frame'}: ${first.message}.` : undefined);
+}
+
+/** The token's `exp` in epoch ms (already verified, so decoding without checking is safe here). */
+function tokenExpiry(query: ChannelQuery, request: FastifyRequest): number {
+  const token = query.access_token ?? bearerOf(request) ?? '';
+  const payload = token.split('.')[1];
+  try {
+    const exp: unknown = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')).exp;
+    return typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}

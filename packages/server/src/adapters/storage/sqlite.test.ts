@@ -1,0 +1,625 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Agent, AgentBarStatus, type InstanceSettings } from '@openhotline/protocol';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrate } from './migrations.js';
+import { openSqliteStorage } from './sqlite.js';
+import { type AgentRuntimeRecord, type Storage, StorageConflict } from './storage.js';
+
+const CREATED = '2024-05-01T08:00:00.000Z';
+const SETTINGS: InstanceSettings = { acwSeconds: 10, readyOnCheckin: true, channelGraceSeconds: 30 };
+
+function agent(instanceId: string, id: string, overrides: Partial<Agent> = {}): Agent {
+  return {
+    instanceId,
+    id,
+    name: `Agent ${id}`,
+    departmentId: 'sales',
+    skillGroupIds: [],
+    numberGroupIds: [],
+    canSeeFullNumbers: false,
+    acwSeconds: null,
+    enabled: true,
+    createdAt: CREATED,
+    ...overrides,
+  };
+}
+
+function runtime(instanceId: string, agentId: string, overrides: Partial<AgentRuntimeRecord> = {}): AgentRuntimeRecord {
+  return {
+    instanceId,
+    agentId,
+    status: AgentBarStatus.AgentReady,
+    since: 1_700_000_000_000,
+    breakReason: '',
+    activeSkillGroupIds: [],
+    acwSeconds: null,
+    idleSince: 1_700_000_000_000,
+    ...overrides,
+  };
+}
+
+/** An instance with two skill groups, two number groups and one hotline number routed to `sg1`. */
+function seed(storage: Storage, instanceId = 'i1', hotline = '+4930100'): void {
+  storage.instances.create({ id: instanceId, name: `Instance ${instanceId}`, settings: SETTINGS, createdAt: CREATED });
+  for (const id of ['sg1', 'sg2']) {
+    storage.skillGroups.create({ instanceId, id, name: `Group ${id}`, createdAt: CREATED });
+  }
+  for (const id of ['ng1', 'ng2']) {
+    storage.numberGroups.create({
+      instanceId,
+      id,
+      name: `Numbers ${id}`,
+      numbers: ['+491', '+492'],
+      createdAt: CREATED,
+    });
+  }
+  storage.hotlineNumbers.create({
+    instanceId,
+    number: hotline,
+    name: 'Support',
+    skillGroupId: 'sg1',
+    createdAt: CREATED,
+  });
+}
+
+function expectConflict(write: () => unknown, kind: StorageConflict['kind']): StorageConflict {
+  try {
+    write();
+  } catch (error) {
+    expect(error).toBeInstanceOf(StorageConflict);
+    expect((error as StorageConflict).kind).toBe(kind);
+    return error as StorageConflict;
+  }
+  throw new Error('expected a StorageConflict');
+}
+
+describe('SQLite storage on a file', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'openhotline-storage-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates the missing parent folder and uses WAL', () => {
+    const path = join(dir, 'nested', 'deeper', 'hotline.db');
+    const storage = openSqliteStorage(path);
+    storage.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('keeps configuration, runtime and history across a restart, migrating only once', () => {
+    const path = join(dir, 'hotline.db');
+    const first = openSqliteStorage(path);
+    seed(first);
+    first.agents.create(agent('i1', 'a1', { skillGroupIds: ['sg2', 'sg1'], numberGroupIds: ['ng2', 'ng1'] }));
+    first.agentRuntime.put(runtime('i1', 'a1', { activeSkillGroupIds: ['sg2'] }));
+    first.stateHistory.append('i1', 'a1', {
+      at: 5,
+      from: AgentBarStatus.AgentCheckin,
+      to: AgentBarStatus.AgentReady,
+      cmd: 'ready',
+      breakReason: '',
+    });
+    first.meta.set('signingSecret', 'shh');
+    first.close();
+
+    const second = openSqliteStorage(path);
+    expect(second.instances.get('i1')?.settings).toEqual(SETTINGS);
+    expect(second.agents.get('i1', 'a1')).toMatchObject({
+      skillGroupIds: ['sg2', 'sg1'],
+      numberGroupIds: ['ng2', 'ng1'],
+    });
+    expect(second.hotlineNumbers.findByNumber('+4930100')?.skillGroupId).toBe('sg1');
+    expect(second.agentRuntime.listAll()).toEqual([runtime('i1', 'a1', { activeSkillGroupIds: ['sg2'] })]);
+    expect(second.stateHistory.list('i1', 'a1', { limit: 10 })).toHaveLength(1);
+    expect(second.meta.get('signingSecret')).toBe('shh');
+    second.close();
+
+    const db = new Database(path, { readonly: true });
+    const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
+    db.close();
+    expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+
+  it('refuses a database written by a newer schema', () => {
+    const path = join(dir, 'hotline.db');
+    openSqliteStorage(path).close();
+    const db = new Database(path);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+      9999,
+      'from the future',
+      CREATED,
+    );
+    db.close();
+    expect(() => openSqliteStorage(path)).toThrow(/newer/);
+  });
+});
+
+describe('migrations', () => {
+  it('are numbered in strictly increasing order', () => {
+    const versions = MIGRATIONS.map((m) => m.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(versions.length);
+  });
+
+  it('are idempotent on one connection', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    migrate(db);
+    expect(db.prepare('SELECT count(*) FROM schema_migrations').pluck().get()).toBe(MIGRATIONS.length);
+    db.close();
+  });
+});
+
+describe('SQLite storage repositories', () => {
+  let storage: Storage;
+
+  beforeEach(() => {
+    storage = openSqliteStorage(':memory:');
+  });
+  afterEach(() => {
+    storage.close();
+  });
+
+  describe('instances', () => {
+    it('round-trips, lists in creation order, updates only the given fields and removes', () => {
+      const created = storage.instances.create({ id: 'zeta', name: 'Zeta', settings: SETTINGS, createdAt: CREATED });
+      expect(created).toEqual({ id: 'zeta', name: 'Zeta', settings: SETTINGS, createdAt: CREATED });
+      storage.instances.create({ id: 'alpha', name: 'Alpha', settings: SETTINGS, createdAt: CREATED });
+      expect(storage.instances.list().map((i) => i.id)).toEqual(['zeta', 'alpha']);
+
+      expect(storage.instances.update('zeta', { name: 'Zeta 2' })).toEqual({ ...created, name: 'Zeta 2' });
+      const settings = { ...SETTINGS, readyOnCheckin: false };
+      expect(storage.instances.update('zeta', { settings })).toEqual({ ...created, name: 'Zeta 2', settings });
+      expect(storage.instances.get('zeta')).toEqual({ ...created, name: 'Zeta 2', settings });
+
+      expect(storage.instances.update('missing', { name: 'x' })).toBeUndefined();
+      expect(storage.instances.get('missing')).toBeUndefined();
+      expect(storage.instances.remove('zeta')).toBe(true);
+      expect(storage.instances.remove('zeta')).toBe(false);
+      expect(storage.instances.list().map((i) => i.id)).toEqual(['alpha']);
+    });
+
+    it('rejects a duplicate id', () => {
+      storage.instances.create({ id: 'i1', name: 'One', settings: SETTINGS, createdAt: CREATED });
+      expectConflict(
+        () => storage.instances.create({ id: 'i1', name: 'Again', settings: SETTINGS, createdAt: CREATED }),
+        'AlreadyExists',
+      );
+      expect(storage.instances.get('i1')?.name).toBe('One');
+    });
+
+    it('removes everything in the instance and nothing in the others', () => {
+      seed(storage, 'i1', '+4930100');
+      seed(storage, 'i2', '+4930200');
+      for (const instanceId of ['i1', 'i2']) {
+        storage.agents.create(agent(instanceId, 'a1', { skillGroupIds: ['sg1'], numberGroupIds: ['ng1'] }));
+        storage.breakReasons.create({
+          instanceId,
+          code: 'lunch',
+          label: { 'zh-CN': '午餐', en: 'Lunch' },
+          system: false,
+          createdAt: CREATED,
+        });
+        storage.apiClients.create({
+          instanceId,
+          clientId: `client-${instanceId}`,
+          name: 'Backend',
+          secretHash: 'scrypt$a$b',
+          createdAt: CREATED,
+        });
+        storage.agentRuntime.put(runtime(instanceId, 'a1'));
+        storage.stateHistory.append(instanceId, 'a1', {
+          at: 1,
+          from: AgentBarStatus.AgentCheckout,
+          to: AgentBarStatus.AgentCheckin,
+          cmd: 'checkin',
+          breakReason: '',
+        });
+      }
+
+      expect(storage.instances.remove('i1')).toBe(true);
+
+      expect(storage.agents.list('i1')).toEqual([]);
+      expect(storage.skillGroups.list('i1')).toEqual([]);
+      expect(storage.numberGroups.list('i1')).toEqual([]);
+      expect(storage.hotlineNumbers.list('i1')).toEqual([]);
+      expect(storage.hotlineNumbers.findByNumber('+4930100')).toBeUndefined();
+      expect(storage.breakReasons.list('i1')).toEqual([]);
+      expect(storage.apiClients.list('i1')).toEqual([]);
+      expect(storage.apiClients.getByClientId('client-i1')).toBeUndefined();
+      expect(storage.agentRuntime.get('i1', 'a1')).toBeUndefined();
+      expect(storage.stateHistory.list('i1', 'a1', { limit: 10 })).toEqual([]);
+
+      expect(storage.agents.get('i2', 'a1')?.skillGroupIds).toEqual(['sg1']);
+      expect(storage.skillGroups.list('i2')).toHaveLength(2);
+      expect(storage.hotlineNumbers.findByNumber('+4930200')?.instanceId).toBe('i2');
+      expect(storage.agentRuntime.listAll().map((r) => r.instanceId)).toEqual(['i2']);
+      expect(storage.stateHistory.list('i2', 'a1', { limit: 10 })).toHaveLength(1);
+      // The number of the removed instance is free again.
+      storage.hotlineNumbers.create({
+        instanceId: 'i2',
+        number: '+4930100',
+        name: 'Reused',
+        skillGroupId: 'sg2',
+        createdAt: CREATED,
+      });
+    });
+  });
+
+  describe('agents', () => {
+    beforeEach(() => seed(storage));
+
+    it('round-trips every field and keeps the order of group ids', () => {
+      const full = agent('i1', 'a1', {
+        skillGroupIds: ['sg2', 'sg1'],
+        numberGroupIds: ['ng2', 'ng1'],
+        canSeeFullNumbers: true,
+        acwSeconds: 45,
+        enabled: false,
+      });
+      expect(storage.agents.create(full)).toEqual(full);
+      expect(storage.agents.get('i1', 'a1')).toEqual(full);
+      storage.agents.create(agent('i1', '0-first-by-name', { skillGroupIds: ['sg1'] }));
+      expect(storage.agents.list('i1')).toEqual([full, agent('i1', '0-first-by-name', { skillGroupIds: ['sg1'] })]);
+    });
+
+    it('updates only the given fields, including setting acwSeconds back to null', () => {
+      const original = agent('i1', 'a1', { skillGroupIds: ['sg1'], numberGroupIds: ['ng1'], acwSeconds: 20 });
+      storage.agents.create(original);
+
+      expect(storage.agents.update('i1', 'a1', { name: 'Renamed' })).toEqual({ ...original, name: 'Renamed' });
+      expect(storage.agents.update('i1', 'a1', { acwSeconds: null, enabled: false })).toEqual({
+        ...original,
+        name: 'Renamed',
+        acwSeconds: null,
+        enabled: false,
+      });
+      const regrouped = storage.agents.update('i1', 'a1', { skillGroupIds: ['sg2', 'sg1'], numberGroupIds: [] });
+      expect(regrouped?.skillGroupIds).toEqual(['sg2', 'sg1']);
+      expect(regrouped?.numberGroupIds).toEqual([]);
+      expect(storage.agents.get('i1', 'a1')).toEqual(regrouped);
+      expect(storage.agents.update('i1', 'nobody', { name: 'x' })).toBeUndefined();
+    });
+
+    it('rejects a duplicate id in the same instance but not in another one', () => {
+      storage.agents.create(agent('i1', 'a1'));
+      expectConflict(() => storage.agents.create(agent('i1', 'a1', { name: 'Again' })), 'AlreadyExists');
+      expect(storage.agents.get('i1', 'a1')?.name).toBe('Agent a1');
+
+      seed(storage, 'i2', '+4930200');
+      expect(storage.agents.create(agent('i2', 'a1')).instanceId).toBe('i2');
+    });
+
+    it('fails with a plain error, and writes nothing, when a group does not exist', () => {
+      const write = () => storage.agents.create(agent('i1', 'a1', { skillGroupIds: ['sg1', 'ghost'] }));
+      expect(write).toThrow(/does not exist/);
+      expect(write).not.toThrow(StorageConflict);
+      expect(storage.agents.get('i1', 'a1')).toBeUndefined();
+
+      storage.agents.create(agent('i1', 'a2', { skillGroupIds: ['sg1'] }));
+      expect(() => storage.agents.update('i1', 'a2', { numberGroupIds: ['ghost'] })).toThrow(/does not exist/);
+      expect(storage.agents.get('i1', 'a2')?.numberGroupIds).toEqual([]);
+    });
+
+    it('drops memberships when a group is removed', () => {
+      storage.agents.create(agent('i1', 'a1', { skillGroupIds: ['sg1', 'sg2'], numberGroupIds: ['ng1', 'ng2'] }));
+      storage.hotlineNumbers.remove('i1', '+4930100');
+
+      expect(storage.skillGroups.remove('i1', 'sg1')).toBe(true);
+      expect(storage.numberGroups.remove('i1', 'ng2')).toBe(true);
+
+      expect(storage.agents.get('i1', 'a1')).toMatchObject({ skillGroupIds: ['sg2'], numberGroupIds: ['ng1'] });
+      expect(storage.agents.list('i1')[0]).toMatchObject({ skillGroupIds: ['sg2'], numberGroupIds: ['ng1'] });
+    });
+
+    it('removes the agent with its live status but keeps its history', () => {
+      storage.agents.create(agent('i1', 'a1', { skillGroupIds: ['sg1'] }));
+      storage.agentRuntime.put(runtime('i1', 'a1'));
+      storage.stateHistory.append('i1', 'a1', {
+        at: 1,
+        from: AgentBarStatus.AgentCheckout,
+        to: AgentBarStatus.AgentCheckin,
+        cmd: 'checkin',
+        breakReason: '',
+      });
+
+      expect(storage.agents.remove('i1', 'a1')).toBe(true);
+      expect(storage.agents.remove('i1', 'a1')).toBe(false);
+      expect(storage.agents.get('i1', 'a1')).toBeUndefined();
+      expect(storage.agentRuntime.get('i1', 'a1')).toBeUndefined();
+      expect(storage.stateHistory.list('i1', 'a1', { limit: 10 })).toHaveLength(1);
+      // Memberships went with it, so the group can go too.
+      storage.hotlineNumbers.remove('i1', '+4930100');
+      expect(storage.skillGroups.remove('i1', 'sg1')).toBe(true);
+    });
+  });
+
+  describe('skill groups', () => {
+    beforeEach(() => seed(storage));
+
+    it('round-trips, updates, rejects duplicates', () => {
+      expect(storage.skillGroups.list('i1').map((g) => g.id)).toEqual(['sg1', 'sg2']);
+      expect(storage.skillGroups.get('i1', 'sg2')).toEqual({
+        instanceId: 'i1',
+        id: 'sg2',
+        name: 'Group sg2',
+        createdAt: CREATED,
+      });
+      expect(storage.skillGroups.update('i1', 'sg2', { name: 'Billing' })?.name).toBe('Billing');
+      expect(storage.skillGroups.update('i1', 'sg2', {})?.name).toBe('Billing');
+      expect(storage.skillGroups.update('i1', 'ghost', { name: 'x' })).toBeUndefined();
+      expectConflict(
+        () => storage.skillGroups.create({ instanceId: 'i1', id: 'sg1', name: 'Dup', createdAt: CREATED }),
+        'AlreadyExists',
+      );
+      expect(storage.skillGroups.remove('i1', 'ghost')).toBe(false);
+    });
+
+    it('refuses removal while a hotline number routes to it, naming the numbers', () => {
+      storage.hotlineNumbers.create({
+        instanceId: 'i1',
+        number: '+4930101',
+        name: 'Second line',
+        skillGroupId: 'sg1',
+        createdAt: CREATED,
+      });
+      const conflict = expectConflict(() => storage.skillGroups.remove('i1', 'sg1'), 'InUse');
+      expect(conflict.message).toContain('+4930100');
+      expect(conflict.message).toContain('+4930101');
+      expect(storage.skillGroups.get('i1', 'sg1')).toBeDefined();
+
+      storage.hotlineNumbers.update('i1', '+4930100', { skillGroupId: 'sg2' });
+      storage.hotlineNumbers.remove('i1', '+4930101');
+      expect(storage.skillGroups.remove('i1', 'sg1')).toBe(true);
+    });
+
+    it('drops the removed group from persisted live selections', () => {
+      storage.agents.create(agent('i1', 'a1', { skillGroupIds: ['sg1', 'sg2'] }));
+      storage.agentRuntime.put(runtime('i1', 'a1', { activeSkillGroupIds: ['sg2', 'sg1'] }));
+      storage.hotlineNumbers.remove('i1', '+4930100');
+      storage.skillGroups.remove('i1', 'sg2');
+      expect(storage.agentRuntime.get('i1', 'a1')?.activeSkillGroupIds).toEqual(['sg1']);
+    });
+  });
+
+  describe('hotline numbers', () => {
+    beforeEach(() => seed(storage));
+
+    it('round-trips, updates only the given fields and finds by number', () => {
+      const support = {
+        instanceId: 'i1',
+        number: '+4930100',
+        name: 'Support',
+        skillGroupId: 'sg1',
+        createdAt: CREATED,
+      };
+      expect(storage.hotlineNumbers.get('i1', '+4930100')).toEqual(support);
+      storage.hotlineNumbers.create({ ...support, number: '0800', name: 'Free' });
+      expect(storage.hotlineNumbers.list('i1').map((n) => n.number)).toEqual(['+4930100', '0800']);
+
+      expect(storage.hotlineNumbers.update('i1', '+4930100', { name: 'Help' })).toEqual({ ...support, name: 'Help' });
+      expect(storage.hotlineNumbers.update('i1', '+4930100', { skillGroupId: 'sg2' })).toEqual({
+        ...support,
+        name: 'Help',
+        skillGroupId: 'sg2',
+      });
+      expect(storage.hotlineNumbers.findByNumber('+4930100')?.skillGroupId).toBe('sg2');
+      expect(storage.hotlineNumbers.update('i1', '+000', { name: 'x' })).toBeUndefined();
+      expect(() => storage.hotlineNumbers.update('i1', '+4930100', { skillGroupId: 'ghost' })).toThrow(
+        /does not exist/,
+      );
+
+      expect(storage.hotlineNumbers.remove('i1', '0800')).toBe(true);
+      expect(storage.hotlineNumbers.remove('i1', '0800')).toBe(false);
+      expect(storage.hotlineNumbers.findByNumber('0800')).toBeUndefined();
+    });
+
+    it('keeps a number unique across instances', () => {
+      seed(storage, 'i2', '+4930200');
+      expectConflict(
+        () =>
+          storage.hotlineNumbers.create({
+            instanceId: 'i2',
+            number: '+4930100',
+            name: 'Stolen',
+            skillGroupId: 'sg1',
+            createdAt: CREATED,
+          }),
+        'AlreadyExists',
+      );
+      expect(storage.hotlineNumbers.get('i2', '+4930100')).toBeUndefined();
+      expect(storage.hotlineNumbers.findByNumber('+4930100')?.instanceId).toBe('i1');
+    });
+  });
+
+  describe('number groups', () => {
+    beforeEach(() => seed(storage));
+
+    it('round-trips numbers in order, updates only the given fields, rejects duplicates', () => {
+      const group = { instanceId: 'i1', id: 'ng3', name: 'Out', numbers: ['+3', '+1', '+2'], createdAt: CREATED };
+      expect(storage.numberGroups.create(group)).toEqual(group);
+      expect(storage.numberGroups.get('i1', 'ng3')).toEqual(group);
+      expect(storage.numberGroups.list('i1').map((g) => g.id)).toEqual(['ng1', 'ng2', 'ng3']);
+
+      expect(storage.numberGroups.update('i1', 'ng3', { name: 'Outbound' })).toEqual({ ...group, name: 'Outbound' });
+      expect(storage.numberGroups.update('i1', 'ng3', { numbers: ['+9'] })).toEqual({
+        ...group,
+        name: 'Outbound',
+        numbers: ['+9'],
+      });
+      expect(storage.numberGroups.update('i1', 'ghost', { name: 'x' })).toBeUndefined();
+      expectConflict(() => storage.numberGroups.create(group), 'AlreadyExists');
+      expect(storage.numberGroups.remove('i1', 'ng3')).toBe(true);
+      expect(storage.numberGroups.remove('i1', 'ng3')).toBe(false);
+    });
+  });
+
+  describe('break reasons', () => {
+    beforeEach(() => seed(storage));
+
+    it('round-trips labels and the system flag, updates, rejects duplicates', () => {
+      const lunch = {
+        instanceId: 'i1',
+        code: 'lunch',
+        label: { 'zh-CN': '午餐', en: 'Lunch' },
+        system: false,
+        createdAt: CREATED,
+      };
+      const timeout = { ...lunch, code: 'ringTimeout', label: { 'zh-CN': '未接', en: 'Missed' }, system: true };
+      expect(storage.breakReasons.create(lunch)).toEqual(lunch);
+      storage.breakReasons.create(timeout);
+      expect(storage.breakReasons.list('i1')).toEqual([lunch, timeout]);
+
+      const label = { 'zh-CN': '午饭', en: 'Lunch break' };
+      expect(storage.breakReasons.update('i1', 'lunch', { label })).toEqual({ ...lunch, label });
+      expect(storage.breakReasons.update('i1', 'ghost', { label })).toBeUndefined();
+      expectConflict(() => storage.breakReasons.create(lunch), 'AlreadyExists');
+      expect(storage.breakReasons.remove('i1', 'lunch')).toBe(true);
+      expect(storage.breakReasons.get('i1', 'lunch')).toBeUndefined();
+    });
+  });
+
+  describe('API clients', () => {
+    beforeEach(() => {
+      seed(storage, 'i1', '+4930100');
+      seed(storage, 'i2', '+4930200');
+    });
+
+    it('round-trips with the secret hash and keeps client ids unique across instances', () => {
+      const client = { instanceId: 'i1', clientId: 'c1', name: 'CRM', secretHash: 'scrypt$s$h', createdAt: CREATED };
+      expect(storage.apiClients.create(client)).toEqual(client);
+      storage.apiClients.create({ ...client, clientId: 'c0' });
+      expect(storage.apiClients.list('i1').map((c) => c.clientId)).toEqual(['c1', 'c0']);
+      expect(storage.apiClients.getByClientId('c1')).toEqual(client);
+
+      expectConflict(() => storage.apiClients.create({ ...client, instanceId: 'i2' }), 'AlreadyExists');
+      expect(storage.apiClients.list('i2')).toEqual([]);
+
+      expect(storage.apiClients.remove('i2', 'c1')).toBe(false);
+      expect(storage.apiClients.remove('i1', 'c1')).toBe(true);
+      expect(storage.apiClients.getByClientId('c1')).toBeUndefined();
+    });
+  });
+
+  describe('agent runtime', () => {
+    beforeEach(() => {
+      seed(storage);
+      storage.agents.create(agent('i1', 'a1', { skillGroupIds: ['sg1', 'sg2'] }));
+      storage.agents.create(agent('i1', 'a2'));
+    });
+
+    it('upserts, lists all and removes', () => {
+      const ready = runtime('i1', 'a1', { activeSkillGroupIds: ['sg2', 'sg1'], acwSeconds: 15 });
+      storage.agentRuntime.put(ready);
+      expect(storage.agentRuntime.get('i1', 'a1')).toEqual(ready);
+
+      const onBreak = runtime('i1', 'a1', {
+        status: AgentBarStatus.AgentBreak,
+        since: 1_700_000_060_000,
+        breakReason: 'lunch',
+        activeSkillGroupIds: ['sg1'],
+        idleSince: null,
+      });
+      storage.agentRuntime.put(onBreak);
+      storage.agentRuntime.put(runtime('i1', 'a2'));
+      expect(storage.agentRuntime.get('i1', 'a1')).toEqual(onBreak);
+      expect(storage.agentRuntime.listAll()).toEqual([onBreak, runtime('i1', 'a2')]);
+
+      storage.agentRuntime.remove('i1', 'a1');
+      storage.agentRuntime.remove('i1', 'a1');
+      expect(storage.agentRuntime.get('i1', 'a1')).toBeUndefined();
+      expect(storage.agentRuntime.listAll()).toHaveLength(1);
+    });
+  });
+
+  describe('state history', () => {
+    beforeEach(() => seed(storage));
+
+    const entry = (at: number, cmd: string) => ({
+      at,
+      from: AgentBarStatus.AgentReady,
+      to: AgentBarStatus.AgentBreak,
+      cmd,
+      breakReason: 'lunch',
+    });
+
+    it('lists newest first, with a limit and a strict before bound, per agent', () => {
+      storage.stateHistory.append('i1', 'a1', entry(100, 'first'));
+      storage.stateHistory.append('i1', 'a1', entry(300, 'third'));
+      storage.stateHistory.append('i1', 'a1', entry(200, 'second'));
+      storage.stateHistory.append('i1', 'a1', entry(300, 'third-same-ms'));
+      storage.stateHistory.append('i1', 'a2', entry(250, 'other agent'));
+
+      const cmds = (options: { limit: number; before?: number }) =>
+        storage.stateHistory.list('i1', 'a1', options).map((e) => e.cmd);
+      expect(cmds({ limit: 10 })).toEqual(['third-same-ms', 'third', 'second', 'first']);
+      expect(cmds({ limit: 2 })).toEqual(['third-same-ms', 'third']);
+      expect(cmds({ limit: 10, before: 300 })).toEqual(['second', 'first']);
+      expect(cmds({ limit: 1, before: 300 })).toEqual(['second']);
+      expect(cmds({ limit: 10, before: 100 })).toEqual([]);
+      expect(storage.stateHistory.list('i1', 'a1', { limit: 1 })).toEqual([entry(300, 'third-same-ms')]);
+    });
+  });
+
+  describe('meta', () => {
+    it('gets, sets and overwrites', () => {
+      expect(storage.meta.get('adminKey')).toBeUndefined();
+      storage.meta.set('adminKey', 'one');
+      storage.meta.set('adminKey', 'two');
+      expect(storage.meta.get('adminKey')).toBe('two');
+    });
+  });
+
+  describe('transactions', () => {
+    beforeEach(() => seed(storage));
+
+    it('rolls everything back when fn throws', () => {
+      expect(() =>
+        storage.transaction(() => {
+          storage.agents.create(agent('i1', 'a1'));
+          storage.meta.set('k', 'v');
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
+      expect(storage.agents.get('i1', 'a1')).toBeUndefined();
+      expect(storage.meta.get('k')).toBeUndefined();
+    });
+
+    it('returns the value of fn and commits', () => {
+      const result = storage.transaction(() => storage.agents.create(agent('i1', 'a1')).id);
+      expect(result).toBe('a1');
+      expect(storage.agents.get('i1', 'a1')).toBeDefined();
+    });
+
+    it('nests: an inner failure caught by the outer one undoes only the inner writes', () => {
+      storage.transaction(() => {
+        storage.meta.set('outer', 'kept');
+        expect(() =>
+          storage.transaction(() => {
+            storage.meta.set('inner', 'lost');
+            throw new Error('inner');
+          }),
+        ).toThrow('inner');
+        // A repository's own transaction joins the outer one as well.
+        storage.agents.create(agent('i1', 'a1', { skillGroupIds: ['sg1'] }));
+      });
+      expect(storage.meta.get('outer')).toBe('kept');
+      expect(storage.meta.get('inner')).toBeUndefined();
+      expect(storage.agents.get('i1', 'a1')?.skillGroupIds).toEqual(['sg1']);
+    });
+
+    it('leaves no partial write when a conflict inside a repository transaction is thrown', () => {
+      expectConflict(() => storage.skillGroups.remove('i1', 'sg1'), 'InUse');
+      expect(storage.skillGroups.get('i1', 'sg1')).toBeDefined();
+    });
+  });
+});

@@ -1,0 +1,790 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  Agent,
+  AgentBarStatus,
+  BreakReason,
+  HotlineNumber,
+  Instance,
+  InstanceSettings,
+  NumberGroup,
+  SkillGroup,
+  StateHistoryEntry,
+} from '@openhotline/protocol';
+import Database from 'better-sqlite3';
+import { migrate } from './migrations.js';
+import {
+  type AgentRepository,
+  type AgentRuntimeRecord,
+  type AgentRuntimeRepository,
+  type ApiClientRepository,
+  type BreakReasonRepository,
+  type HotlineNumberRepository,
+  type InstanceRepository,
+  type MetaRepository,
+  type NumberGroupRepository,
+  type SkillGroupRepository,
+  type StateHistoryRepository,
+  type Storage,
+  StorageConflict,
+  type StoredApiClient,
+} from './storage.js';
+
+type Db = Database.Database;
+
+/** Opens (creating it and its folder if needed) and migrates the SQLite database at `path`; ':memory:' works. */
+export function openSqliteStorage(path: string): Storage {
+  const db = openDatabase(path);
+  try {
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return {
+    instances: instanceRepository(db),
+    agents: agentRepository(db),
+    skillGroups: skillGroupRepository(db),
+    hotlineNumbers: hotlineNumberRepository(db),
+    numberGroups: numberGroupRepository(db),
+    breakReasons: breakReasonRepository(db),
+    apiClients: apiClientRepository(db),
+    agentRuntime: agentRuntimeRepository(db),
+    stateHistory: stateHistoryRepository(db),
+    meta: metaRepository(db),
+    // better-sqlite3 turns a nested transaction into a savepoint, so services may compose atomic operations.
+    transaction<T>(fn: () => T): T {
+      return db.transaction(fn)();
+    },
+    close() {
+      db.close();
+    },
+  };
+}
+
+function openDatabase(path: string): Db {
+  const inMemory = path === ':memory:' || path === '';
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  // WAL lets readers (for example a backup) run beside the writer; an in-memory database has no journal file.
+  if (!inMemory) db.pragma('journal_mode = WAL');
+  // With WAL, NORMAL only risks the last transactions on power loss, never corruption.
+  db.pragma('synchronous = NORMAL');
+  // The cascades depend on it; better-sqlite3's bundled build enables it, but SQLite's default is off.
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+// ---------- constraint errors ----------
+
+const DUPLICATE_KEY_CODES = new Set(['SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE']);
+
+/** Runs an insert, turning a duplicate key into the interface's conflict. */
+function creating<T>(what: string, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    if (error instanceof Database.SqliteError && DUPLICATE_KEY_CODES.has(error.code)) {
+      throw new StorageConflict('AlreadyExists', `${what} already exists`);
+    }
+    throw explainMissingReference(error, what);
+  }
+}
+
+/** Runs a write whose references the service should have checked; a failure there is a bug, so say what it was. */
+function referencing<T>(what: string, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    throw explainMissingReference(error, what);
+  }
+}
+
+function explainMissingReference(error: unknown, what: string): unknown {
+  if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    return new Error(`${what} refers to an instance or group that does not exist`, { cause: error });
+  }
+  return error;
+}
+
+// ---------- value mapping ----------
+
+function toFlag(value: boolean): 0 | 1 {
+  return value ? 1 : 0;
+}
+
+/** The patch's value when the caller gave one (null included), else the current one. */
+function patched<T>(given: T | undefined, current: T): T {
+  return given === undefined ? current : given;
+}
+
+/** A membership is a set: a repeated id keeps its first place. */
+function distinct(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
+}
+
+function groupByOwner(rows: readonly { owner: string; member: string }[]): Map<string, string[]> {
+  const byOwner = new Map<string, string[]>();
+  for (const { owner, member } of rows) {
+    const members = byOwner.get(owner);
+    if (members) members.push(member);
+    else byOwner.set(owner, [member]);
+  }
+  return byOwner;
+}
+
+// ---------- instances ----------
+
+interface InstanceRow {
+  id: string;
+  name: string;
+  settings: string;
+  created_at: string;
+}
+
+const INSTANCE_COLUMNS = 'id, name, settings, created_at';
+
+function toInstance(row: InstanceRow): Instance {
+  return {
+    id: row.id,
+    name: row.name,
+    settings: JSON.parse(row.settings) as InstanceSettings,
+    createdAt: row.created_at,
+  };
+}
+
+function instanceRepository(db: Db): InstanceRepository {
+  const list = db.prepare<[], InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM instances ORDER BY seq`);
+  const get = db.prepare<[string], InstanceRow>(`SELECT ${INSTANCE_COLUMNS} FROM instances WHERE id = ?`);
+  const insert = db.prepare<[string, string, string, string]>(
+    'INSERT INTO instances (id, name, settings, created_at) VALUES (?, ?, ?, ?)',
+  );
+  const update = db.prepare<[string | null, string | null, string], InstanceRow>(
+    `UPDATE instances SET name = coalesce(?, name), settings = coalesce(?, settings) WHERE id = ?
+     RETURNING ${INSTANCE_COLUMNS}`,
+  );
+  const remove = db.prepare<[string]>('DELETE FROM instances WHERE id = ?');
+  return {
+    list: () => list.all().map(toInstance),
+    get(id) {
+      const row = get.get(id);
+      return row && toInstance(row);
+    },
+    create(instance) {
+      const settings = JSON.stringify(instance.settings);
+      creating(`instance ${instance.id}`, () => insert.run(instance.id, instance.name, settings, instance.createdAt));
+      return toInstance(get.get(instance.id)!);
+    },
+    update(id, patch) {
+      const settings = patch.settings === undefined ? null : JSON.stringify(patch.settings);
+      const row = update.get(patch.name ?? null, settings, id);
+      return row && toInstance(row);
+    },
+    remove: (id) => remove.run(id).changes > 0,
+  };
+}
+
+// ---------- agents ----------
+
+interface AgentRow {
+  instance_id: string;
+  id: string;
+  name: string;
+  department_id: string;
+  can_see_full_numbers: number;
+  acw_seconds: number | null;
+  enabled: number;
+  created_at: string;
+}
+
+const AGENT_COLUMNS = 'instance_id, id, name, department_id, can_see_full_numbers, acw_seconds, enabled, created_at';
+
+function toAgent(row: AgentRow, skillGroupIds: string[], numberGroupIds: string[]): Agent {
+  return {
+    instanceId: row.instance_id,
+    id: row.id,
+    name: row.name,
+    departmentId: row.department_id,
+    skillGroupIds,
+    numberGroupIds,
+    canSeeFullNumbers: row.can_see_full_numbers === 1,
+    acwSeconds: row.acw_seconds,
+    enabled: row.enabled === 1,
+    createdAt: row.created_at,
+  };
+}
+
+interface AgentWrite {
+  instanceId: string;
+  id: string;
+  name: string;
+  departmentId: string;
+  canSeeFullNumbers: 0 | 1;
+  acwSeconds: number | null;
+  enabled: 0 | 1;
+  createdAt: string;
+}
+
+function toAgentWrite(agent: Agent): AgentWrite {
+  return {
+    instanceId: agent.instanceId,
+    id: agent.id,
+    name: agent.name,
+    departmentId: agent.departmentId,
+    canSeeFullNumbers: toFlag(agent.canSeeFullNumbers),
+    acwSeconds: agent.acwSeconds,
+    enabled: toFlag(agent.enabled),
+    createdAt: agent.createdAt,
+  };
+}
+
+/** An agent's ordered membership in one kind of group, kept in a join table that cascades from both sides. */
+interface Memberships {
+  ofAgent(instanceId: string, agentId: string): string[];
+  ofInstance(instanceId: string): Map<string, string[]>;
+  replace(instanceId: string, agentId: string, groupIds: readonly string[]): void;
+}
+
+function membershipTable(db: Db, table: 'agent_skill_groups' | 'agent_number_groups', column: string): Memberships {
+  const ofAgent = db
+    .prepare<[string, string], string>(
+      `SELECT ${column} FROM ${table} WHERE instance_id = ? AND agent_id = ? ORDER BY position`,
+    )
+    .pluck();
+  const ofInstance = db.prepare<[string], { owner: string; member: string }>(
+    `SELECT agent_id AS owner, ${column} AS member FROM ${table} WHERE instance_id = ? ORDER BY agent_id, position`,
+  );
+  const clear = db.prepare<[string, string]>(`DELETE FROM ${table} WHERE instance_id = ? AND agent_id = ?`);
+  const insert = db.prepare<[string, string, string, number]>(
+    `INSERT INTO ${table} (instance_id, agent_id, ${column}, position) VALUES (?, ?, ?, ?)`,
+  );
+  return {
+    ofAgent: (instanceId, agentId) => ofAgent.all(instanceId, agentId),
+    ofInstance: (instanceId) => groupByOwner(ofInstance.all(instanceId)),
+    replace(instanceId, agentId, groupIds) {
+      clear.run(instanceId, agentId);
+      distinct(groupIds).forEach((groupId, position) => {
+        insert.run(instanceId, agentId, groupId, position);
+      });
+    },
+  };
+}
+
+function agentRepository(db: Db): AgentRepository {
+  const skillGroups = membershipTable(db, 'agent_skill_groups', 'skill_group_id');
+  const numberGroups = membershipTable(db, 'agent_number_groups', 'number_group_id');
+  const list = db.prepare<[string], AgentRow>(`SELECT ${AGENT_COLUMNS} FROM agents WHERE instance_id = ? ORDER BY seq`);
+  const get = db.prepare<[string, string], AgentRow>(
+    `SELECT ${AGENT_COLUMNS} FROM agents WHERE instance_id = ? AND id = ?`,
+  );
+  const insert = db.prepare<AgentWrite>(
+    `INSERT INTO agents (${AGENT_COLUMNS})
+     VALUES (@instanceId, @id, @name, @departmentId, @canSeeFullNumbers, @acwSeconds, @enabled, @createdAt)`,
+  );
+  const update = db.prepare<AgentWrite>(
+    `UPDATE agents SET name = @name, department_id = @departmentId, can_see_full_numbers = @canSeeFullNumbers,
+       acw_seconds = @acwSeconds, enabled = @enabled
+     WHERE instance_id = @instanceId AND id = @id`,
+  );
+  const remove = db.prepare<[string, string]>('DELETE FROM agents WHERE instance_id = ? AND id = ?');
+  // The live status of a removed agent must not be resumed at the next start; its history stays.
+  const removeRuntime = db.prepare<[string, string]>(
+    'DELETE FROM agent_runtime WHERE instance_id = ? AND agent_id = ?',
+  );
+
+  const read = (instanceId: string, id: string): Agent | undefined => {
+    const row = get.get(instanceId, id);
+    return row && toAgent(row, skillGroups.ofAgent(instanceId, id), numberGroups.ofAgent(instanceId, id));
+  };
+  const write = (agent: Agent, statement: Database.Statement<AgentWrite>) => {
+    statement.run(toAgentWrite(agent));
+    skillGroups.replace(agent.instanceId, agent.id, agent.skillGroupIds);
+    numberGroups.replace(agent.instanceId, agent.id, agent.numberGroupIds);
+  };
+  const createTx = db.transaction((agent: Agent) => {
+    write(agent, insert);
+    return read(agent.instanceId, agent.id)!;
+  });
+  const updateTx = db.transaction(
+    (instanceId: string, id: string, patch: Parameters<AgentRepository['update']>[2]): Agent | undefined => {
+      const current = read(instanceId, id);
+      if (!current) return undefined;
+      write(mergeAgent(current, patch), update);
+      return read(instanceId, id);
+    },
+  );
+  const removeTx = db.transaction((instanceId: string, id: string) => {
+    removeRuntime.run(instanceId, id);
+    return remove.run(instanceId, id).changes > 0;
+  });
+
+  return {
+    list(instanceId) {
+      const skillsByAgent = skillGroups.ofInstance(instanceId);
+      const numbersByAgent = numberGroups.ofInstance(instanceId);
+      return list
+        .all(instanceId)
+        .map((row) => toAgent(row, skillsByAgent.get(row.id) ?? [], numbersByAgent.get(row.id) ?? []));
+    },
+    get: read,
+    create: (agent) => creating(`agent ${agent.id}`, () => createTx(agent)),
+    update: (instanceId, id, patch) => referencing(`agent ${id}`, () => updateTx(instanceId, id, patch)),
+    remove: (instanceId, id) => removeTx(instanceId, id),
+  };
+}
+
+function mergeAgent(current: Agent, patch: Parameters<AgentRepository['update']>[2]): Agent {
+  return {
+    ...current,
+    name: patched(patch.name, current.name),
+    departmentId: patched(patch.departmentId, current.departmentId),
+    skillGroupIds: patched(patch.skillGroupIds, current.skillGroupIds),
+    numberGroupIds: patched(patch.numberGroupIds, current.numberGroupIds),
+    canSeeFullNumbers: patched(patch.canSeeFullNumbers, current.canSeeFullNumbers),
+    acwSeconds: patched(patch.acwSeconds, current.acwSeconds),
+    enabled: patched(patch.enabled, current.enabled),
+  };
+}
+
+// ---------- skill groups ----------
+
+interface SkillGroupRow {
+  instance_id: string;
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+const SKILL_GROUP_COLUMNS = 'instance_id, id, name, created_at';
+
+function toSkillGroup(row: SkillGroupRow): SkillGroup {
+  return { instanceId: row.instance_id, id: row.id, name: row.name, createdAt: row.created_at };
+}
+
+function skillGroupRepository(db: Db): SkillGroupRepository {
+  const list = db.prepare<[string], SkillGroupRow>(
+    `SELECT ${SKILL_GROUP_COLUMNS} FROM skill_groups WHERE instance_id = ? ORDER BY seq`,
+  );
+  const get = db.prepare<[string, string], SkillGroupRow>(
+    `SELECT ${SKILL_GROUP_COLUMNS} FROM skill_groups WHERE instance_id = ? AND id = ?`,
+  );
+  const insert = db.prepare<[string, string, string, string]>(
+    'INSERT INTO skill_groups (instance_id, id, name, created_at) VALUES (?, ?, ?, ?)',
+  );
+  const update = db.prepare<[string | null, string, string], SkillGroupRow>(
+    `UPDATE skill_groups SET name = coalesce(?, name) WHERE instance_id = ? AND id = ? RETURNING ${SKILL_GROUP_COLUMNS}`,
+  );
+  const routedNumbers = db
+    .prepare<[string, string], string>(
+      'SELECT number FROM hotline_numbers WHERE instance_id = ? AND skill_group_id = ? ORDER BY seq',
+    )
+    .pluck();
+  // Memberships go by cascade; the persisted live selection of checked-in agents is JSON, so it is pruned here.
+  const pruneActiveSelections = db.prepare<{ instanceId: string; groupId: string }>(
+    `UPDATE agent_runtime
+     SET active_skill_group_ids = (
+       SELECT json_group_array(value ORDER BY key) FROM json_each(active_skill_group_ids) WHERE value <> @groupId
+     )
+     WHERE instance_id = @instanceId
+       AND EXISTS (SELECT 1 FROM json_each(active_skill_group_ids) WHERE value = @groupId)`,
+  );
+  const remove = db.prepare<[string, string]>('DELETE FROM skill_groups WHERE instance_id = ? AND id = ?');
+  const removeTx = db.transaction((instanceId: string, id: string) => {
+    const numbers = routedNumbers.all(instanceId, id);
+    if (numbers.length > 0) {
+      throw new StorageConflict('InUse', `skill group ${id} is in use by hotline numbers ${numbers.join(', ')}`);
+    }
+    pruneActiveSelections.run({ instanceId, groupId: id });
+    return remove.run(instanceId, id).changes > 0;
+  });
+  return {
+    list: (instanceId) => list.all(instanceId).map(toSkillGroup),
+    get(instanceId, id) {
+      const row = get.get(instanceId, id);
+      return row && toSkillGroup(row);
+    },
+    create(group) {
+      creating(`skill group ${group.id}`, () => insert.run(group.instanceId, group.id, group.name, group.createdAt));
+      return toSkillGroup(get.get(group.instanceId, group.id)!);
+    },
+    update(instanceId, id, patch) {
+      const row = update.get(patch.name ?? null, instanceId, id);
+      return row && toSkillGroup(row);
+    },
+    remove: (instanceId, id) => removeTx(instanceId, id),
+  };
+}
+
+// ---------- hotline numbers ----------
+
+interface HotlineNumberRow {
+  instance_id: string;
+  number: string;
+  name: string;
+  skill_group_id: string;
+  created_at: string;
+}
+
+const HOTLINE_NUMBER_COLUMNS = 'instance_id, number, name, skill_group_id, created_at';
+
+function toHotlineNumber(row: HotlineNumberRow): HotlineNumber {
+  return {
+    instanceId: row.instance_id,
+    number: row.number,
+    name: row.name,
+    skillGroupId: row.skill_group_id,
+    createdAt: row.created_at,
+  };
+}
+
+function hotlineNumberRepository(db: Db): HotlineNumberRepository {
+  const list = db.prepare<[string], HotlineNumberRow>(
+    `SELECT ${HOTLINE_NUMBER_COLUMNS} FROM hotline_numbers WHERE instance_id = ? ORDER BY seq`,
+  );
+  const get = db.prepare<[string, string], HotlineNumberRow>(
+    `SELECT ${HOTLINE_NUMBER_COLUMNS} FROM hotline_numbers WHERE instance_id = ? AND number = ?`,
+  );
+  const findByNumber = db.prepare<[string], HotlineNumberRow>(
+    `SELECT ${HOTLINE_NUMBER_COLUMNS} FROM hotline_numbers WHERE number = ?`,
+  );
+  const insert = db.prepare<[string, string, string, string, string]>(
+    'INSERT INTO hotline_numbers (instance_id, number, name, skill_group_id, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const update = db.prepare<[string | null, string | null, string, string], HotlineNumberRow>(
+    `UPDATE hotline_numbers SET name = coalesce(?, name), skill_group_id = coalesce(?, skill_group_id)
+     WHERE instance_id = ? AND number = ?
+     RETURNING ${HOTLINE_NUMBER_COLUMNS}`,
+  );
+  const remove = db.prepare<[string, string]>('DELETE FROM hotline_numbers WHERE instance_id = ? AND number = ?');
+  return {
+    list: (instanceId) => list.all(instanceId).map(toHotlineNumber),
+    get(instanceId, number) {
+      const row = get.get(instanceId, number);
+      return row && toHotlineNumber(row);
+    },
+    create(hotline) {
+      creating(`hotline number ${hotline.number}`, () =>
+        insert.run(hotline.instanceId, hotline.number, hotline.name, hotline.skillGroupId, hotline.createdAt),
+      );
+      return toHotlineNumber(get.get(hotline.instanceId, hotline.number)!);
+    },
+    update(instanceId, number, patch) {
+      const row = referencing(`hotline number ${number}`, () =>
+        update.get(patch.name ?? null, patch.skillGroupId ?? null, instanceId, number),
+      );
+      return row && toHotlineNumber(row);
+    },
+    remove: (instanceId, number) => remove.run(instanceId, number).changes > 0,
+    findByNumber(number) {
+      const row = findByNumber.get(number);
+      return row && toHotlineNumber(row);
+    },
+  };
+}
+
+// ---------- number groups ----------
+
+interface NumberGroupRow {
+  instance_id: string;
+  id: string;
+  name: string;
+  numbers: string;
+  created_at: string;
+}
+
+const NUMBER_GROUP_COLUMNS = 'instance_id, id, name, numbers, created_at';
+
+function toNumberGroup(row: NumberGroupRow): NumberGroup {
+  return {
+    instanceId: row.instance_id,
+    id: row.id,
+    name: row.name,
+    numbers: JSON.parse(row.numbers) as string[],
+    createdAt: row.created_at,
+  };
+}
+
+function numberGroupRepository(db: Db): NumberGroupRepository {
+  const list = db.prepare<[string], NumberGroupRow>(
+    `SELECT ${NUMBER_GROUP_COLUMNS} FROM number_groups WHERE instance_id = ? ORDER BY seq`,
+  );
+  const get = db.prepare<[string, string], NumberGroupRow>(
+    `SELECT ${NUMBER_GROUP_COLUMNS} FROM number_groups WHERE instance_id = ? AND id = ?`,
+  );
+  const insert = db.prepare<[string, string, string, string, string]>(
+    'INSERT INTO number_groups (instance_id, id, name, numbers, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const update = db.prepare<[string | null, string | null, string, string], NumberGroupRow>(
+    `UPDATE number_groups SET name = coalesce(?, name), numbers = coalesce(?, numbers)
+     WHERE instance_id = ? AND id = ?
+     RETURNING ${NUMBER_GROUP_COLUMNS}`,
+  );
+  const remove = db.prepare<[string, string]>('DELETE FROM number_groups WHERE instance_id = ? AND id = ?');
+  return {
+    list: (instanceId) => list.all(instanceId).map(toNumberGroup),
+    get(instanceId, id) {
+      const row = get.get(instanceId, id);
+      return row && toNumberGroup(row);
+    },
+    create(group) {
+      const numbers = JSON.stringify(group.numbers);
+      creating(`number group ${group.id}`, () =>
+        insert.run(group.instanceId, group.id, group.name, numbers, group.createdAt),
+      );
+      return toNumberGroup(get.get(group.instanceId, group.id)!);
+    },
+    update(instanceId, id, patch) {
+      const numbers = patch.numbers === undefined ? null : JSON.stringify(patch.numbers);
+      const row = update.get(patch.name ?? null, numbers, instanceId, id);
+      return row && toNumberGroup(row);
+    },
+    // Agents' memberships go by cascade.
+    remove: (instanceId, id) => remove.run(instanceId, id).changes > 0,
+  };
+}
+
+// ---------- break reasons ----------
+
+interface BreakReasonRow {
+  instance_id: string;
+  code: string;
+  label: string;
+  system: number;
+  created_at: string;
+}
+
+const BREAK_REASON_COLUMNS = 'instance_id, code, label, system, created_at';
+
+function toBreakReason(row: BreakReasonRow): BreakReason {
+  return {
+    instanceId: row.instance_id,
+    code: row.code,
+    label: JSON.parse(row.label) as BreakReason['label'],
+    system: row.system === 1,
+    createdAt: row.created_at,
+  };
+}
+
+function breakReasonRepository(db: Db): BreakReasonRepository {
+  const list = db.prepare<[string], BreakReasonRow>(
+    `SELECT ${BREAK_REASON_COLUMNS} FROM break_reasons WHERE instance_id = ? ORDER BY seq`,
+  );
+  const get = db.prepare<[string, string], BreakReasonRow>(
+    `SELECT ${BREAK_REASON_COLUMNS} FROM break_reasons WHERE instance_id = ? AND code = ?`,
+  );
+  const insert = db.prepare<[string, string, string, 0 | 1, string]>(
+    'INSERT INTO break_reasons (instance_id, code, label, system, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const update = db.prepare<[string, string, string], BreakReasonRow>(
+    `UPDATE break_reasons SET label = ? WHERE instance_id = ? AND code = ? RETURNING ${BREAK_REASON_COLUMNS}`,
+  );
+  const remove = db.prepare<[string, string]>('DELETE FROM break_reasons WHERE instance_id = ? AND code = ?');
+  return {
+    list: (instanceId) => list.all(instanceId).map(toBreakReason),
+    get(instanceId, code) {
+      const row = get.get(instanceId, code);
+      return row && toBreakReason(row);
+    },
+    create(reason) {
+      const label = JSON.stringify(reason.label);
+      creating(`break reason ${reason.code}`, () =>
+        insert.run(reason.instanceId, reason.code, label, toFlag(reason.system), reason.createdAt),
+      );
+      return toBreakReason(get.get(reason.instanceId, reason.code)!);
+    },
+    update(instanceId, code, patch) {
+      const row = update.get(JSON.stringify(patch.label), instanceId, code);
+      return row && toBreakReason(row);
+    },
+    remove: (instanceId, code) => remove.run(instanceId, code).changes > 0,
+  };
+}
+
+// ---------- API clients ----------
+
+interface ApiClientRow {
+  instance_id: string;
+  client_id: string;
+  name: string;
+  secret_hash: string;
+  created_at: string;
+}
+
+const API_CLIENT_COLUMNS = 'instance_id, client_id, name, secret_hash, created_at';
+
+function toApiClient(row: ApiClientRow): StoredApiClient {
+  return {
+    instanceId: row.instance_id,
+    clientId: row.client_id,
+    name: row.name,
+    secretHash: row.secret_hash,
+    createdAt: row.created_at,
+  };
+}
+
+function apiClientRepository(db: Db): ApiClientRepository {
+  const list = db.prepare<[string], ApiClientRow>(
+    `SELECT ${API_CLIENT_COLUMNS} FROM api_clients WHERE instance_id = ? ORDER BY seq`,
+  );
+  const getByClientId = db.prepare<[string], ApiClientRow>(
+    `SELECT ${API_CLIENT_COLUMNS} FROM api_clients WHERE client_id = ?`,
+  );
+  const insert = db.prepare<[string, string, string, string, string]>(
+    'INSERT INTO api_clients (instance_id, client_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const remove = db.prepare<[string, string]>('DELETE FROM api_clients WHERE instance_id = ? AND client_id = ?');
+  return {
+    list: (instanceId) => list.all(instanceId).map(toApiClient),
+    getByClientId(clientId) {
+      const row = getByClientId.get(clientId);
+      return row && toApiClient(row);
+    },
+    create(client) {
+      creating(`API client ${client.clientId}`, () =>
+        insert.run(client.instanceId, client.clientId, client.name, client.secretHash, client.createdAt),
+      );
+      return toApiClient(getByClientId.get(client.clientId)!);
+    },
+    remove: (instanceId, clientId) => remove.run(instanceId, clientId).changes > 0,
+  };
+}
+
+// ---------- agent runtime ----------
+
+interface AgentRuntimeRow {
+  instance_id: string;
+  agent_id: string;
+  status: number;
+  since: number;
+  break_reason: string;
+  active_skill_group_ids: string;
+  acw_seconds: number | null;
+  idle_since: number | null;
+}
+
+const AGENT_RUNTIME_COLUMNS =
+  'instance_id, agent_id, status, since, break_reason, active_skill_group_ids, acw_seconds, idle_since';
+
+function toAgentRuntime(row: AgentRuntimeRow): AgentRuntimeRecord {
+  return {
+    instanceId: row.instance_id,
+    agentId: row.agent_id,
+    status: row.status as AgentBarStatus,
+    since: row.since,
+    breakReason: row.break_reason,
+    activeSkillGroupIds: JSON.parse(row.active_skill_group_ids) as string[],
+    acwSeconds: row.acw_seconds,
+    idleSince: row.idle_since,
+  };
+}
+
+type AgentRuntimeWrite = Omit<AgentRuntimeRecord, 'activeSkillGroupIds'> & { activeSkillGroupIds: string };
+
+function agentRuntimeRepository(db: Db): AgentRuntimeRepository {
+  const get = db.prepare<[string, string], AgentRuntimeRow>(
+    `SELECT ${AGENT_RUNTIME_COLUMNS} FROM agent_runtime WHERE instance_id = ? AND agent_id = ?`,
+  );
+  const listAll = db.prepare<[], AgentRuntimeRow>(
+    `SELECT ${AGENT_RUNTIME_COLUMNS} FROM agent_runtime ORDER BY instance_id, agent_id`,
+  );
+  const put = db.prepare<AgentRuntimeWrite>(
+    `INSERT INTO agent_runtime (${AGENT_RUNTIME_COLUMNS})
+     VALUES (@instanceId, @agentId, @status, @since, @breakReason, @activeSkillGroupIds, @acwSeconds, @idleSince)
+     ON CONFLICT (instance_id, agent_id) DO UPDATE SET
+       status = excluded.status, since = excluded.since, break_reason = excluded.break_reason,
+       active_skill_group_ids = excluded.active_skill_group_ids, acw_seconds = excluded.acw_seconds,
+       idle_since = excluded.idle_since`,
+  );
+  const remove = db.prepare<[string, string]>('DELETE FROM agent_runtime WHERE instance_id = ? AND agent_id = ?');
+  return {
+    get(instanceId, agentId) {
+      const row = get.get(instanceId, agentId);
+      return row && toAgentRuntime(row);
+    },
+    listAll: () => listAll.all().map(toAgentRuntime),
+    put(record) {
+      referencing(`runtime of agent ${record.agentId}`, () =>
+        put.run({
+          instanceId: record.instanceId,
+          agentId: record.agentId,
+          status: record.status,
+          since: record.since,
+          breakReason: record.breakReason,
+          activeSkillGroupIds: JSON.stringify(record.activeSkillGroupIds),
+          acwSeconds: record.acwSeconds,
+          idleSince: record.idleSince,
+        }),
+      );
+    },
+    remove(instanceId, agentId) {
+      remove.run(instanceId, agentId);
+    },
+  };
+}
+
+// ---------- state history ----------
+
+interface StateHistoryRow {
+  at: number;
+  from_status: number;
+  to_status: number;
+  cmd: string;
+  break_reason: string;
+}
+
+function toStateHistoryEntry(row: StateHistoryRow): StateHistoryEntry {
+  return {
+    at: row.at,
+    from: row.from_status as AgentBarStatus,
+    to: row.to_status as AgentBarStatus,
+    cmd: row.cmd,
+    breakReason: row.break_reason,
+  };
+}
+
+function stateHistoryRepository(db: Db): StateHistoryRepository {
+  const append = db.prepare<[string, string, number, number, number, string, string]>(
+    `INSERT INTO state_history (instance_id, agent_id, at, from_status, to_status, cmd, break_reason)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  // Two statements rather than `? IS NULL OR at < ?`, so that both use the (instance, agent, at) index range.
+  // The id breaks ties between entries of the same millisecond, newest first.
+  const newest = db.prepare<[string, string, number], StateHistoryRow>(
+    `SELECT at, from_status, to_status, cmd, break_reason FROM state_history
+     WHERE instance_id = ? AND agent_id = ? ORDER BY at DESC, id DESC LIMIT ?`,
+  );
+  const newestBefore = db.prepare<[string, string, number, number], StateHistoryRow>(
+    `SELECT at, from_status, to_status, cmd, break_reason FROM state_history
+     WHERE instance_id = ? AND agent_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?`,
+  );
+  return {
+    append(instanceId, agentId, entry) {
+      referencing(`history of agent ${agentId}`, () =>
+        append.run(instanceId, agentId, entry.at, entry.from, entry.to, entry.cmd, entry.breakReason),
+      );
+    },
+    list(instanceId, agentId, { limit, before }) {
+      const rows =
+        before === undefined
+          ? newest.all(instanceId, agentId, limit)
+          : newestBefore.all(instanceId, agentId, before, limit);
+      return rows.map(toStateHistoryEntry);
+    },
+  };
+}
+
+// ---------- meta ----------
+
+function metaRepository(db: Db): MetaRepository {
+  const get = db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck();
+  const set = db.prepare<[string, string]>(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  );
+  return {
+    get: (key) => get.get(key),
+    set(key, value) {
+      set.run(key, value);
+    },
+  };
+}

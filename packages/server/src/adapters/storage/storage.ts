@@ -1,0 +1,152 @@
+import type {
+  Agent,
+  AgentBarStatus,
+  ApiClient,
+  BreakReason,
+  HotlineNumber,
+  Instance,
+  InstanceSettings,
+  NumberGroup,
+  SkillGroup,
+  StateHistoryEntry,
+} from '@openhotline/protocol';
+
+/**
+ * Persistence behind one interface: SQLite (better-sqlite3) is the embedded default, PostgreSQL the cluster one.
+ *
+ * Methods are synchronous because the embedded default is; a networked implementation will wrap the services in
+ * an async variant of this interface when the cluster mode arrives. Every method that changes several rows is
+ * atomic. Lookups return `undefined` for an unknown id; writes that break a rule throw `StorageConflict`.
+ */
+export interface Storage {
+  readonly instances: InstanceRepository;
+  readonly agents: AgentRepository;
+  readonly skillGroups: SkillGroupRepository;
+  readonly hotlineNumbers: HotlineNumberRepository;
+  readonly numberGroups: NumberGroupRepository;
+  readonly breakReasons: BreakReasonRepository;
+  readonly apiClients: ApiClientRepository;
+  readonly agentRuntime: AgentRuntimeRepository;
+  readonly stateHistory: StateHistoryRepository;
+  readonly meta: MetaRepository;
+  /** Runs fn in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+/** Thrown when a write would duplicate an id or remove something still referenced. */
+export class StorageConflict extends Error {
+  constructor(
+    readonly kind: 'AlreadyExists' | 'InUse',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StorageConflict';
+  }
+}
+
+export interface InstanceRepository {
+  list(): Instance[];
+  get(id: string): Instance | undefined;
+  /** Throws StorageConflict('AlreadyExists'). */
+  create(instance: { id: string; name: string; settings: InstanceSettings; createdAt: string }): Instance;
+  update(id: string, patch: { name?: string; settings?: InstanceSettings }): Instance | undefined;
+  /** Removes the instance and everything in it (agents, groups, numbers, reasons, clients, runtime, history). */
+  remove(id: string): boolean;
+}
+
+export interface AgentRepository {
+  list(instanceId: string): Agent[];
+  get(instanceId: string, id: string): Agent | undefined;
+  /** Throws StorageConflict('AlreadyExists'). Group ids must already have been checked by the caller. */
+  create(agent: Agent): Agent;
+  update(instanceId: string, id: string, patch: Partial<Omit<Agent, 'instanceId' | 'id' | 'createdAt'>>): Agent | undefined;
+  remove(instanceId: string, id: string): boolean;
+}
+
+export interface SkillGroupRepository {
+  list(instanceId: string): SkillGroup[];
+  get(instanceId: string, id: string): SkillGroup | undefined;
+  create(group: SkillGroup): SkillGroup;
+  update(instanceId: string, id: string, patch: { name?: string }): SkillGroup | undefined;
+  /** Throws StorageConflict('InUse') while a hotline number routes to it. Agents' memberships are dropped. */
+  remove(instanceId: string, id: string): boolean;
+}
+
+export interface HotlineNumberRepository {
+  list(instanceId: string): HotlineNumber[];
+  get(instanceId: string, number: string): HotlineNumber | undefined;
+  /** A number is unique across all instances (it routes calls); throws StorageConflict('AlreadyExists'). */
+  create(number: HotlineNumber): HotlineNumber;
+  update(
+    instanceId: string,
+    number: string,
+    patch: { name?: string; skillGroupId?: string },
+  ): HotlineNumber | undefined;
+  remove(instanceId: string, number: string): boolean;
+  /** Which instance and group a dialed number belongs to. */
+  findByNumber(number: string): HotlineNumber | undefined;
+}
+
+export interface NumberGroupRepository {
+  list(instanceId: string): NumberGroup[];
+  get(instanceId: string, id: string): NumberGroup | undefined;
+  create(group: NumberGroup): NumberGroup;
+  update(instanceId: string, id: string, patch: { name?: string; numbers?: string[] }): NumberGroup | undefined;
+  /** Agents' memberships are dropped. */
+  remove(instanceId: string, id: string): boolean;
+}
+
+export interface BreakReasonRepository {
+  list(instanceId: string): BreakReason[];
+  get(instanceId: string, code: string): BreakReason | undefined;
+  create(reason: BreakReason): BreakReason;
+  update(instanceId: string, code: string, patch: { label: BreakReason['label'] }): BreakReason | undefined;
+  remove(instanceId: string, code: string): boolean;
+}
+
+export interface StoredApiClient extends ApiClient {
+  /** scrypt hash of the secret, `scrypt$<salt b64>$<hash b64>`. */
+  readonly secretHash: string;
+}
+
+export interface ApiClientRepository {
+  list(instanceId: string): StoredApiClient[];
+  /** Client ids are unique across instances: the token endpoint finds the instance from the client id. */
+  getByClientId(clientId: string): StoredApiClient | undefined;
+  create(client: StoredApiClient): StoredApiClient;
+  remove(instanceId: string, clientId: string): boolean;
+}
+
+/** The live status of an agent, persisted on every change so that a restart resumes it. */
+export interface AgentRuntimeRecord {
+  readonly instanceId: string;
+  readonly agentId: string;
+  readonly status: AgentBarStatus;
+  readonly since: number;
+  readonly breakReason: string;
+  readonly activeSkillGroupIds: string[];
+  /** The after-call work seconds chosen at check-in, or null for the configured default. */
+  readonly acwSeconds: number | null;
+  /** Epoch ms when the agent last became ready (the ACD's longest-idle order). */
+  readonly idleSince: number | null;
+}
+
+export interface AgentRuntimeRepository {
+  get(instanceId: string, agentId: string): AgentRuntimeRecord | undefined;
+  listAll(): AgentRuntimeRecord[];
+  put(record: AgentRuntimeRecord): void;
+  remove(instanceId: string, agentId: string): void;
+}
+
+export interface StateHistoryRepository {
+  append(instanceId: string, agentId: string, entry: StateHistoryEntry): void;
+  /** Newest first. */
+  list(instanceId: string, agentId: string, options: { limit: number; before?: number }): StateHistoryEntry[];
+}
+
+/** Small key/value settings of the server itself (signing secret, admin key, schema version). */
+export interface MetaRepository {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}

@@ -1,0 +1,70 @@
+import cors from '@fastify/cors';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { adminRoutes } from './adapters/http/routes/admin.js';
+import { agentRoutes } from './adapters/http/routes/agent.js';
+import { channelRoutes } from './adapters/http/channel.js';
+import { installErrorHandling } from './adapters/http/error-handler.js';
+import { oauthRoutes } from './adapters/http/routes/oauth.js';
+import { systemRoutes } from './adapters/http/routes/system.js';
+import type { Hotline } from './hotline.js';
+
+export type HotlineApp = FastifyInstance;
+
+const VERSION = '0.1.0';
+
+/**
+ * The HTTP and WebSocket face of a hotline: plugins and routes only, no listening socket. `main.ts` listens;
+ * tests call `listen({ port: 0 })` on it directly.
+ */
+export async function buildApp(hotline: Hotline, logger?: FastifyBaseLogger): Promise<HotlineApp> {
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    bodyLimit: hotline.config.maxBodyBytes,
+    genReqId: () => hotline.ids('req'),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app);
+  await app.register(cors, {
+    origin: hotline.config.corsOrigins.includes('*') ? true : hotline.config.corsOrigins,
+    credentials: false,
+    allowedHeaders: ['authorization', 'content-type', 'x-instance-id'],
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    maxAge: 600,
+  });
+  await app.register(formbody, { bodyLimit: hotline.config.maxBodyBytes });
+  await app.register(websocket, { options: { maxPayload: hotline.config.maxFrameBytes } });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'OpenHotline API',
+        version: VERSION,
+        description: 'The hotline server behind the softphone SDK. Errors carry a stable `code`; see docs/errors.md.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    hotline.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    hotline.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(async (scope) => systemRoutes(scope, hotline));
+  await app.register(async (scope) => oauthRoutes(scope, hotline));
+  await app.register(async (scope) => agentRoutes(scope, hotline));
+  await app.register(async (scope) => adminRoutes(scope, hotline));
+  await app.register(async (scope) => channelRoutes(scope, hotline));
+  return app;
+}

@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/**
+ * Server configuration: defaults, then a JSON file (`--config FILE` or OPENHOTLINE_CONFIG), then environment
+ * variables. Validated once at start; a bad value stops the server with a message naming the key and the value.
+ */
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, description: 'HOST' }),
+    port: Type.Integer({ minimum: 0, maximum: 65_535, description: 'PORT' }),
+    dataDir: Type.String({ minLength: 1, description: 'OPENHOTLINE_DATA_DIR' }),
+    /** The URL agents' browsers use to reach the server, printed at start; derived from host and port if absent. */
+    publicUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'OPENHOTLINE_PUBLIC_URL' })),
+    /** Admin API key; generated on first run and kept in the database when absent. */
+    adminKey: Type.Optional(Type.String({ minLength: 16, description: 'OPENHOTLINE_ADMIN_KEY' })),
+    /** HMAC secret of access tokens; generated on first run and kept in the database when absent. */
+    jwtSecret: Type.Optional(Type.String({ minLength: 32, description: 'OPENHOTLINE_JWT_SECRET' })),
+    tokenTtlSeconds: Type.Integer({ minimum: 1, maximum: 86_400, description: 'OPENHOTLINE_TOKEN_TTL_SECONDS' }),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { description: 'LOG_LEVEL' },
+    ),
+    maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 10_485_760, description: 'OPENHOTLINE_MAX_BODY_BYTES' }),
+    maxFrameBytes: Type.Integer({ minimum: 256, maximum: 1_048_576, description: 'OPENHOTLINE_MAX_FRAME_BYTES' }),
+    heartbeatIntervalMs: Type.Integer({ minimum: 100, maximum: 300_000, description: 'OPENHOTLINE_HEARTBEAT_MS' }),
+    replayBufferSize: Type.Integer({ minimum: 1, maximum: 100_000, description: 'OPENHOTLINE_REPLAY_BUFFER' }),
+    maxChannelsPerAgent: Type.Integer({ minimum: 1, maximum: 100, description: 'OPENHOTLINE_MAX_CHANNELS_PER_AGENT' }),
+    /** Seed the demo instance when the database has no instance yet. */
+    seedDemo: Type.Boolean({ description: 'OPENHOTLINE_SEED_DEMO' }),
+    /** Origins allowed to call the API from a browser ('*' by default: requests carry bearer tokens, not cookies). */
+    corsOrigins: Type.Array(Type.String(), { description: 'OPENHOTLINE_CORS_ORIGINS (comma-separated)' }),
+  },
+  { additionalProperties: false },
+);
+export type ServerConfig = Static<typeof ConfigSchema>;
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  host: '0.0.0.0',
+  port: 8080,
+  dataDir: './data',
+  tokenTtlSeconds: 900,
+  logLevel: 'info',
+  maxBodyBytes: 65_536,
+  maxFrameBytes: 16_384,
+  heartbeatIntervalMs: 15_000,
+  replayBufferSize: 512,
+  maxChannelsPerAgent: 8,
+  seedDemo: true,
+  corsOrigins: ['*'],
+};
+
+const ENV: Record<string, { key: keyof ServerConfig; kind: 'string' | 'int' | 'bool' | 'list' }> = {
+  HOST: { key: 'host', kind: 'string' },
+  PORT: { key: 'port', kind: 'int' },
+  OPENHOTLINE_DATA_DIR: { key: 'dataDir', kind: 'string' },
+  OPENHOTLINE_PUBLIC_URL: { key: 'publicUrl', kind: 'string' },
+  OPENHOTLINE_ADMIN_KEY: { key: 'adminKey', kind: 'string' },
+  OPENHOTLINE_JWT_SECRET: { key: 'jwtSecret', kind: 'string' },
+  OPENHOTLINE_TOKEN_TTL_SECONDS: { key: 'tokenTtlSeconds', kind: 'int' },
+  LOG_LEVEL: { key: 'logLevel', kind: 'string' },
+  OPENHOTLINE_MAX_BODY_BYTES: { key: 'maxBodyBytes', kind: 'int' },
+  OPENHOTLINE_MAX_FRAME_BYTES: { key: 'maxFrameBytes', kind: 'int' },
+  OPENHOTLINE_HEARTBEAT_MS: { key: 'heartbeatIntervalMs', kind: 'int' },
+  OPENHOTLINE_REPLAY_BUFFER: { key: 'replayBufferSize', kind: 'int' },
+  OPENHOTLINE_MAX_CHANNELS_PER_AGENT: { key: 'maxChannelsPerAgent', kind: 'int' },
+  OPENHOTLINE_SEED_DEMO: { key: 'seedDemo', kind: 'bool' },
+  OPENHOTLINE_CORS_ORIGINS: { key: 'corsOrigins', kind: 'list' },
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigSources {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Path of a JSON config file. */
+  readonly file?: string;
+  /** Values that win over everything (used by tests and embedders). */
+  readonly overrides?: Partial<ServerConfig>;
+}
+
+export function loadConfig(sources: ConfigSources = {}): ServerConfig {
+  const env = sources.env ?? {};
+  const problems: string[] = [];
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+
+  const file = sources.file ?? env.OPENHOTLINE_CONFIG;
+  if (file) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(resolve(file), 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        problems.push(`config file ${file}: must hold a JSON object`);
+      } else {
+        Object.assign(merged, parsed);
+      }
+    } catch (error) {
+      problems.push(`config file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  for (const [name, { key, kind }] of Object.entries(ENV)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = parseEnv(raw, kind);
+    if (value === undefined) problems.push(`${name} must be ${describeKind(kind)} (got "${raw}")`);
+    else merged[key] = value;
+  }
+  Object.assign(merged, sources.overrides);
+
+  if (problems.length === 0) {
+    for (const error of Value.Errors(ConfigSchema, merged)) {
+      const key = error.path.replace(/^\//, '').split('/')[0] ?? '';
+      const envName = Object.entries(ENV).find(([, v]) => v.key === key)?.[0];
+      const shown = JSON.stringify(error.value);
+      problems.push(
+        key
+          ? `${key}${envName ? ` (${envName})` : ''}: ${error.message} (got ${shown})`
+          : `${error.message} (got ${shown})`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return merged as ServerConfig;
+}
+
+function parseEnv(raw: string, kind: 'string' | 'int' | 'bool' | 'list'): unknown {
+  switch (kind) {
+    case 'string':
+      return raw;
+    case 'int':
+      return /^-?\d+$/.test(raw.trim()) ? Number(raw) : undefined;
+    case 'bool':
+      if (/^(1|true|yes|on)$/i.test(raw)) return true;
+      if (/^(0|false|no|off)$/i.test(raw)) return false;
+      return undefined;
+    case 'list':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+  }
+}
+
+function describeKind(kind: 'string' | 'int' | 'bool' | 'list'): string {
+  return { string: 'a string', int: 'an integer', bool: 'true or false', list: 'a comma-separated list' }[kind];
+}

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Storage } from './adapters/storage/storage.js';
+import { openSqliteStorage } from './adapters/storage/sqlite.js';
+import type { ServerConfig } from './config.js';
+import { AgentService } from './services/agent-service.js';
+import { AgentStreams } from './services/agent-streams.js';
+import { ChannelRegistry } from './services/channel-registry.js';
+import { type Clock, type IdGenerator, randomIds, systemClock } from './services/clock.js';
+import { DirectoryService } from './services/directory-service.js';
+import type { Logger } from './services/logger.js';
+import { HotlineMetrics } from './services/metrics.js';
+import { TokenService } from './services/token-service.js';
+
+/**
+ * The composition root: every service of one hotline server, wired once. The HTTP app, the CLI's embedded
+ * mode and the tests all start from here, so they run the same code paths with the same adapters.
+ */
+export interface Hotline {
+  readonly config: ServerConfig;
+  readonly storage: Storage;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly streams: AgentStreams;
+  readonly channels: ChannelRegistry;
+  readonly agents: AgentService;
+  readonly directory: DirectoryService;
+  readonly tokens: TokenService;
+  readonly metrics: HotlineMetrics;
+  readonly adminKey: string;
+  close(): void;
+}
+
+export interface HotlineOptions {
+  readonly storage?: Storage;
+  readonly clock?: Clock;
+  readonly ids?: IdGenerator;
+  readonly log: Logger;
+}
+
+export function createHotline(config: ServerConfig, options: HotlineOptions): Hotline {
+  const storage = options.storage ?? openSqliteStorage(join(config.dataDir, 'openhotline.db'));
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? randomIds;
+  const adminKey = config.adminKey ?? persistentSecret(storage, 'adminKey', () => `ohk_${randomBytes(24).toString('base64url')}`);
+  const jwtSecret = config.jwtSecret ?? persistentSecret(storage, 'jwtSecret', () => randomBytes(48).toString('base64url'));
+
+  const streams = new AgentStreams(ids('epoch'), config.replayBufferSize);
+  const channels = new ChannelRegistry();
+  const agents = new AgentService({ storage, clock, streams, log: options.log });
+  const directory = new DirectoryService({
+    storage,
+    clock,
+    agents,
+    disconnectAgent: (instanceId, agentId) => channels.closeAgent(instanceId, agentId),
+  });
+  const tokens = new TokenService({
+    storage,
+    clock,
+    secret: new TextEncoder().encode(jwtSecret),
+    maxTtlSeconds: config.tokenTtlSeconds,
+    adminKey,
+  });
+  const metrics = new HotlineMetrics(() => agents.countByStatus());
+  agents.recover();
+
+  return {
+    config,
+    storage,
+    clock,
+    ids,
+    streams,
+    channels,
+    agents,
+    directory,
+    tokens,
+    metrics,
+    adminKey,
+    close() {
+      agents.close();
+      storage.close();
+    },
+  };
+}
+
+/** A secret made on first run and kept in the database, so restarts keep tokens and the admin key valid. */
+function persistentSecret(storage: Storage, key: string, make: () => string): string {
+  const existing = storage.meta.get(key);
+  if (existing) return existing;
+  const value = make();
+  storage.meta.set(key, value);
+  return value;
+}

@@ -1,0 +1,129 @@
+import {
+  type EnumLocale,
+  type HotlineEventData,
+  type HotlineMessage,
+  type NotifyMessage,
+  SceneType,
+  type VoiceToTextMessage,
+} from '@openhotline/protocol';
+
+/**
+ * Each agent has one ordered stream of pushed messages. Every message gets the next sequence number of that
+ * stream; the newest `ringSize` are kept so that a channel that reconnects with the last number it saw gets
+ * exactly what it missed. Older gaps, or a resume against another server run (another `epoch`), get a snapshot.
+ *
+ * Messages are serialized once per locale and the same string goes to every subscriber of that locale, so the
+ * cost of a push does not grow with JSON work per tab.
+ */
+export type AgentKey = string;
+
+export const agentKey = (instanceId: string, agentId: string): AgentKey => `${instanceId}/${agentId}`;
+
+export type UnsequencedMessage =
+  | Omit<HotlineMessage, 'seq'>
+  | Omit<VoiceToTextMessage, 'seq'>;
+
+interface Entry {
+  readonly message: NotifyMessage;
+  /** Serialized `notify` frame per locale, made on first use. */
+  readonly frames: Map<string, string>;
+}
+
+export interface StreamSubscriber {
+  readonly locale: EnumLocale;
+  send(frame: string): void;
+}
+
+class AgentStream {
+  seq = 0;
+  readonly ring: Entry[] = [];
+  readonly subscribers = new Set<StreamSubscriber>();
+}
+
+export type AttachResult =
+  | { readonly kind: 'replay'; readonly frames: readonly string[] }
+  | { readonly kind: 'snapshot'; readonly seq: number };
+
+export class AgentStreams {
+  private readonly streams = new Map<AgentKey, AgentStream>();
+
+  constructor(
+    /** Identifies this server run: sequence numbers restart with it. */
+    readonly epoch: string,
+    private readonly ringSize: number,
+  ) {}
+
+  /** Sequences and delivers a message to every channel of the agent; returns its sequence number. */
+  publish(key: AgentKey, message: UnsequencedMessage): number {
+    const stream = this.streamOf(key);
+    stream.seq += 1;
+    const entry: Entry = { message: { ...message, seq: stream.seq } as NotifyMessage, frames: new Map() };
+    stream.ring.push(entry);
+    if (stream.ring.length > this.ringSize) stream.ring.shift();
+    for (const subscriber of stream.subscribers) subscriber.send(frameOf(entry, subscriber.locale));
+    return stream.seq;
+  }
+
+  /** The sequence number of the newest message of the agent's stream (0 before any). */
+  head(key: AgentKey): number {
+    return this.streams.get(key)?.seq ?? 0;
+  }
+
+  /**
+   * Subscribes a channel. With a resume point it returns the frames after it when they are all still kept;
+   * otherwise the caller must send a snapshot valid at the returned seq. Runs synchronously, so no message can
+   * slip between the replay and the live subscription.
+   */
+  attach(key: AgentKey, subscriber: StreamSubscriber, resume?: { epoch: string; lastSeq: number }): AttachResult {
+    const stream = this.streamOf(key);
+    stream.subscribers.add(subscriber);
+    if (!resume || resume.epoch !== this.epoch || resume.lastSeq > stream.seq) {
+      return { kind: 'snapshot', seq: stream.seq };
+    }
+    const missed = stream.seq - resume.lastSeq;
+    if (missed === 0) return { kind: 'replay', frames: [] };
+    const oldestKept = stream.ring[0]?.message.seq ?? stream.seq + 1;
+    if (resume.lastSeq + 1 < oldestKept) return { kind: 'snapshot', seq: stream.seq };
+    const frames = stream.ring.slice(stream.ring.length - missed).map((e) => frameOf(e, subscriber.locale));
+    return { kind: 'replay', frames };
+  }
+
+  detach(key: AgentKey, subscriber: StreamSubscriber): void {
+    this.streams.get(key)?.subscribers.delete(subscriber);
+  }
+
+  subscriberCount(key: AgentKey): number {
+    return this.streams.get(key)?.subscribers.size ?? 0;
+  }
+
+  /** Forgets an agent's stream (the agent was removed). */
+  drop(key: AgentKey): void {
+    this.streams.delete(key);
+  }
+
+  private streamOf(key: AgentKey): AgentStream {
+    let stream = this.streams.get(key);
+    if (!stream) {
+      stream = new AgentStream();
+      this.streams.set(key, stream);
+    }
+    return stream;
+  }
+}
+
+function frameOf(entry: Entry, locale: EnumLocale): string {
+  let frame = entry.frames.get(locale);
+  if (frame === undefined) {
+    frame = JSON.stringify({ type: 'notify', ...localize(entry.message, locale) });
+    entry.frames.set(locale, frame);
+  }
+  return frame;
+}
+
+/** `agentBasicDesc` and `agentCallDesc` speak the channel's language; `descriptions` keeps both. */
+function localize(message: NotifyMessage, locale: EnumLocale): NotifyMessage {
+  if (message.sceneType !== SceneType.HotlineMessage) return message;
+  const texts = message.data.descriptions[locale === 'en' ? 'en' : 'zh-CN'];
+  const data: HotlineEventData = { ...message.data, ...texts };
+  return { ...message, data };
+}
