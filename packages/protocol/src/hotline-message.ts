@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { AgentBarStatus, AgentBasicCode, EnumWSEventType, SceneType } from './enums.js';
+import { AgentBarStatus, AgentBasicCode, EnumWSEventType, type SceneType } from './enums.js';
 
 /**
  * `eventData.data` of the guide: the fields of a `hotline-message`, kept with the guide's names and types.

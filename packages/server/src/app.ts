@@ -2,13 +2,14 @@ import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
+import { Ajv } from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { adminRoutes } from './adapters/http/routes/admin.js';
-import { agentRoutes } from './adapters/http/routes/agent.js';
 import { channelRoutes } from './adapters/http/channel.js';
 import { installErrorHandling } from './adapters/http/error-handler.js';
+import { adminRoutes } from './adapters/http/routes/admin.js';
+import { agentRoutes } from './adapters/http/routes/agent.js';
 import { oauthRoutes } from './adapters/http/routes/oauth.js';
 import { systemRoutes } from './adapters/http/routes/system.js';
 import type { Hotline } from './hotline.js';
@@ -26,10 +27,13 @@ export async function buildApp(hotline: Hotline, logger?: FastifyBaseLogger): Pr
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: hotline.config.maxBodyBytes,
     genReqId: () => hotline.ids('req'),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
+  // Query strings and path params are text, so numbers there are coerced; a JSON body must carry the right types.
+  const coercing = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, strict: false });
+  const exact = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? exact : coercing).compile(schema));
   await app.register(cors, {
     origin: hotline.config.corsOrigins.includes('*') ? true : hotline.config.corsOrigins,
     credentials: false,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Storage } from './adapters/storage/storage.js';
 import { openSqliteStorage } from './adapters/storage/sqlite.js';
+import type { Storage } from './adapters/storage/storage.js';
 import type { ServerConfig } from './config.js';
 import { AgentService } from './services/agent-service.js';
 import { AgentStreams } from './services/agent-streams.js';
@@ -42,8 +42,10 @@ export function createHotline(config: ServerConfig, options: HotlineOptions): Ho
   const storage = options.storage ?? openSqliteStorage(join(config.dataDir, 'openhotline.db'));
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
-  const adminKey = config.adminKey ?? persistentSecret(storage, 'adminKey', () => `ohk_${randomBytes(24).toString('base64url')}`);
-  const jwtSecret = config.jwtSecret ?? persistentSecret(storage, 'jwtSecret', () => randomBytes(48).toString('base64url'));
+  const adminKey =
+    config.adminKey ?? persistentSecret(storage, 'adminKey', () => `ohk_${randomBytes(24).toString('base64url')}`);
+  const jwtSecret =
+    config.jwtSecret ?? persistentSecret(storage, 'jwtSecret', () => randomBytes(48).toString('base64url'));
 
   const streams = new AgentStreams(ids('epoch'), config.replayBufferSize);
   const channels = new ChannelRegistry();
@@ -52,7 +54,7 @@ export function createHotline(config: ServerConfig, options: HotlineOptions): Ho
     storage,
     clock,
     agents,
-    disconnectAgent: (instanceId, agentId) => channels.closeAgent(instanceId, agentId),
+    disconnectAgent: (instanceId, agentId, error) => channels.closeAgent(instanceId, agentId, error),
   });
   const tokens = new TokenService({
     storage,

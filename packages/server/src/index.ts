@@ -1,7 +1,7 @@
 /** The hotline server's public API: embed it, test against it, or run it with `main`. */
 export { buildApp, type HotlineApp } from './app.js';
-export { ConfigError, type ServerConfig, DEFAULT_CONFIG, loadConfig } from './config.js';
+export { ConfigError, DEFAULT_CONFIG, loadConfig, type ServerConfig } from './config.js';
 export { createHotline, type Hotline, type HotlineOptions } from './hotline.js';
 export { main } from './main.js';
 export { DEMO_CLIENT, DEMO_INSTANCE_ID, seedDemo } from './seed.js';
-export { ManualClock, type Clock, systemClock } from './services/clock.js';
+export { type Clock, ManualClock, systemClock } from './services/clock.js';

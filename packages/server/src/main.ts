@@ -30,7 +30,11 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     level: config.logLevel,
     redact: ['req.headers.authorization', 'headers.authorization'],
     serializers: {
-      req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
+      req: (req: { method: string; url: string; id: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.url),
+      }),
     },
   });
   const hotline = createHotline(config, { log: logger });
@@ -67,7 +71,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    hotline.channels.closeAll(ChannelCloseCode.ServerShutdown, 'ServerShutdown');
+    hotline.channels.closeAll(ChannelCloseCode.ServerShutdown, 'ServiceUnavailable');
     await app.close();
     hotline.close();
     process.exit(0);

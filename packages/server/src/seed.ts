@@ -22,7 +22,11 @@ export function seedDemo(hotline: Hotline): boolean {
       name: '外呼号码 Outbound',
       numbers: ['02160000001', '02160000002'],
     });
-    directory.createHotlineNumber(instanceId, { number: '4008001000', name: '客服热线 Hotline', skillGroupId: 'support' });
+    directory.createHotlineNumber(instanceId, {
+      number: '4008001000',
+      name: '客服热线 Hotline',
+      skillGroupId: 'support',
+    });
     for (const [code, zh, en] of [
       ['rest', '小休', 'Rest'],
       ['meal', '用餐', 'Meal'],

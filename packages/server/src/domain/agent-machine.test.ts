@@ -559,7 +559,9 @@ describe('every status × every command', () => {
     if (isNoop) {
       expect(result.state.status).toBe(status);
       expect(result.state.since).toBe(state.since);
-      expect(result.effects).toEqual([]);
+      // The one exception: a repeated check-in of an agent still in AgentCheckin goes on to ready.
+      const repeatedCheckin = type === 'checkin' && status === S.AgentCheckin;
+      expect(result.effects).toEqual(repeatedCheckin ? [{ kind: 'followUp', command: { type: 'ready' } }] : []);
     } else {
       const expected = rule.to === 'resume' ? state.resumeStatus : rule.to === 'unchanged' ? status : rule.to;
       expect(result.state.status).toBe(expected);

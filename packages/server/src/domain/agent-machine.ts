@@ -1,4 +1,4 @@
-import { AgentBarStatus as S, EnumWSEventType as E, isCallStatus } from '@openhotline/protocol';
+import { EnumWSEventType as E, isCallStatus, AgentBarStatus as S } from '@openhotline/protocol';
 
 /**
  * The agent state machine: one pure function, `transition(state, command, now)`, over an explicit table.
@@ -297,10 +297,16 @@ export function transition(state: AgentState, command: AgentCommand, now: number
   if (rule.noopFrom?.includes(state.status)) {
     // A repeated check-in still updates what the agent serves, without touching the status.
     if (command.type === 'checkin') {
+      // An agent left in AgentCheckin (an earlier check-in without readyOnCheckin) still becomes ready when the
+      // guide's flow checks in again, or the guide's own demo would never ring.
+      const effects: AgentEffect[] =
+        command.readyOnCheckin && state.status === S.AgentCheckin
+          ? [{ kind: 'followUp', command: { type: 'ready' } }]
+          : [];
       return {
         ok: true,
         state: { ...state, activeSkillGroupIds: [...command.skillGroupIds], acwSeconds: command.acwSeconds },
-        effects: [],
+        effects,
       };
     }
     return { ok: true, state, effects: [] };

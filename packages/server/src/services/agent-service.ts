@@ -87,7 +87,7 @@ export class AgentService {
       });
       if (isCallStatus(record.status)) {
         log.warn({ agent: key, status: record.status }, 'agent was in a call status at start; releasing');
-        this.execute(record.instanceId, record.agentId, { type: 'callReleased' }, 'server-restart');
+        this.releaseFromCall(record.instanceId, record.agentId, 'server-restart');
       } else if (record.status === AgentBarStatus.AgentAcw) {
         const acw = this.effectiveAcwSeconds(record.instanceId, record.agentId);
         if (acw > 0) this.armAcwTimer(record.instanceId, record.agentId, Math.max(record.since + acw * 1000, 0));

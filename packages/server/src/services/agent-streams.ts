@@ -19,9 +19,7 @@ export type AgentKey = string;
 
 export const agentKey = (instanceId: string, agentId: string): AgentKey => `${instanceId}/${agentId}`;
 
-export type UnsequencedMessage =
-  | Omit<HotlineMessage, 'seq'>
-  | Omit<VoiceToTextMessage, 'seq'>;
+export type UnsequencedMessage = Omit<HotlineMessage, 'seq'> | Omit<VoiceToTextMessage, 'seq'>;
 
 interface Entry {
   readonly message: NotifyMessage;

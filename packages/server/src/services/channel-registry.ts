@@ -1,11 +1,12 @@
-import { ChannelCloseCode } from '@openhotline/protocol';
+import { ChannelCloseCode, type ErrorCode } from '@openhotline/protocol';
 import { type AgentKey, agentKey } from './agent-streams.js';
 
 /** What the registry needs of one open live channel; the WebSocket adapter provides it. */
 export interface ChannelConnection {
   readonly id: string;
   readonly openedAt: number;
-  close(code: ChannelCloseCode, reason: string): void;
+  /** Sends an error frame with `error` and closes with `code`, the error code as close reason. */
+  close(code: ChannelCloseCode, error: ErrorCode): void;
 }
 
 /**
@@ -51,12 +52,14 @@ export class ChannelRegistry {
     return n;
   }
 
-  closeAgent(instanceId: string, agentId: string): void {
+  /** Closes every channel of an agent that was disabled (AgentDisabled) or removed (AgentNotFound). */
+  closeAgent(instanceId: string, agentId: string, error: ErrorCode): void {
     const open = this.byAgent.get(agentKey(instanceId, agentId));
-    for (const connection of [...(open?.values() ?? [])]) connection.close(ChannelCloseCode.AgentRemoved, 'AgentRemoved');
+    for (const connection of [...(open?.values() ?? [])]) connection.close(ChannelCloseCode.AgentRemoved, error);
   }
 
-  closeAll(code: ChannelCloseCode, reason: string): void {
-    for (const open of [...this.byAgent.values()]) for (const connection of [...open.values()]) connection.close(code, reason);
+  closeAll(code: ChannelCloseCode, error: ErrorCode): void {
+    for (const open of [...this.byAgent.values()])
+      for (const connection of [...open.values()]) connection.close(code, error);
   }
 }

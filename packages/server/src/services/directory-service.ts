@@ -40,7 +40,7 @@ export interface DirectoryDeps {
   readonly clock: Clock;
   readonly agents: AgentService;
   /** Closes the live channels of an agent that was removed or disabled. */
-  readonly disconnectAgent: (instanceId: string, agentId: string) => void;
+  readonly disconnectAgent: (instanceId: string, agentId: string, error: 'AgentDisabled' | 'AgentNotFound') => void;
 }
 
 /**
@@ -124,7 +124,7 @@ export class DirectoryService {
     if (!updated) throw new HotlineError('AgentNotFound', `No agent "${id}" in instance "${instanceId}".`);
     if (patch.enabled === false) {
       this.deps.agents.forceCheckout(instanceId, id, 'agent-disabled');
-      this.deps.disconnectAgent(instanceId, id);
+      this.deps.disconnectAgent(instanceId, id, 'AgentDisabled');
     }
     return updated;
   }
@@ -284,7 +284,7 @@ export class DirectoryService {
   /** Checks the agent out, closes its channels and forgets its live state (before its rows go). */
   private retireAgent(instanceId: string, agentId: string): void {
     this.deps.agents.forceCheckout(instanceId, agentId, 'agent-removed');
-    this.deps.disconnectAgent(instanceId, agentId);
+    this.deps.disconnectAgent(instanceId, agentId, 'AgentNotFound');
     this.deps.agents.forget(instanceId, agentId);
   }
 

@@ -42,7 +42,8 @@ export class TokenService {
     let scope: 'agent' | 'backend';
     if (request.agent_id !== undefined) {
       const agent = storage.agents.get(instanceId, request.agent_id);
-      if (!agent) throw new HotlineError('AgentNotFound', `No agent "${request.agent_id}" in instance "${instanceId}".`);
+      if (!agent)
+        throw new HotlineError('AgentNotFound', `No agent "${request.agent_id}" in instance "${instanceId}".`);
       if (!agent.enabled) throw new HotlineError('AgentDisabled', `Agent "${request.agent_id}" is disabled.`);
       subject = agent.id;
       scope = 'agent';

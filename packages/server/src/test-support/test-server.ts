@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { buildApp, type HotlineApp } from '../app.js';
 import { loadConfig, type ServerConfig } from '../config.js';
 import { createHotline, type Hotline } from '../hotline.js';

@@ -4,6 +4,8 @@ import {
   type ClientFrame,
   ClientFrameSchema,
   EnumLocale,
+  ERROR_CATALOGUE,
+  type ErrorCode,
   type ServerFrame,
 } from '@openhotline/protocol';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -78,9 +80,9 @@ async function openChannel(socket: WebSocket, request: FastifyRequest, hotline: 
   const connection = {
     id: connectionId,
     openedAt: clock.now(),
-    close: (code: ChannelCloseCode, reason: string) => {
-      send({ type: 'error', code: reason === 'TooManyConnections' ? 'TooManyConnections' : 'Forbidden', message: reason });
-      socket.close(code, reason);
+    close: (code: ChannelCloseCode, error: ErrorCode) => {
+      send({ type: 'error', code: error, message: ERROR_CATALOGUE[error].message });
+      socket.close(code, error);
     },
   };
 
@@ -114,10 +116,16 @@ async function openChannel(socket: WebSocket, request: FastifyRequest, hotline: 
     const frame = parseFrame(data);
     if (frame instanceof HotlineError) {
       metrics.channelRejections.inc({ code: frame.code });
-      send({ type: 'error', code: frame.code, message: frame.message, ...(frame.details ? { details: frame.details } : {}) });
+      send({
+        type: 'error',
+        code: frame.code,
+        message: frame.message,
+        ...(frame.details ? { details: frame.details } : {}),
+      });
       return;
     }
-    if (frame.type === 'ping') send({ type: 'pong', ...(frame.t !== undefined ? { t: frame.t } : {}), serverTime: clock.now() });
+    if (frame.type === 'ping')
+      send({ type: 'pong', ...(frame.t !== undefined ? { t: frame.t } : {}), serverTime: clock.now() });
     else if (frame.type === 'resume') attach({ epoch: frame.epoch, lastSeq: frame.lastSeq });
   };
   socket.off('message', collectEarly);
@@ -141,7 +149,10 @@ async function openChannel(socket: WebSocket, request: FastifyRequest, hotline: 
   heartbeat.unref();
 
   // Tokens are short-lived; the channel ends with its token so that a revoked agent cannot listen on.
-  const expiry = setTimeout(() => refuse(new HotlineError('TokenExpired')), Math.max(0, tokenExpiry(query, request) - clock.now()));
+  const expiry = setTimeout(
+    () => refuse(new HotlineError('TokenExpired')),
+    Math.max(0, tokenExpiry(query, request) - clock.now()),
+  );
   expiry.unref();
 
   socket.once('close', () => {
@@ -155,7 +166,11 @@ async function openChannel(socket: WebSocket, request: FastifyRequest, hotline: 
 }
 
 function parseFrame(data: unknown): ClientFrame | HotlineError {
-  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : String(data);
+  const text = Buffer.isBuffer(data)
+    ? data.toString('utf8')
+    : Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : String(data);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -163,9 +178,12 @@ function parseFrame(data: unknown): ClientFrame | HotlineError {
     return new HotlineError('InvalidJson', 'The frame is not valid JSON.');
   }
   if (clientFrame.Check(value)) return value;
-  const type = typeof value === 'object' && value !== null && 'type' in value ? (value as { type: unknown }).type : undefined;
+  const type =
+    typeof value === 'object' && value !== null && 'type' in value ? (value as { type: unknown }).type : undefined;
   if (type !== 'ping' && type !== 'resume') {
-    return new HotlineError('UnknownMessageType', `Unknown frame type ${JSON.stringify(type ?? null)}.`, { type: type ?? null });
+    return new HotlineError('UnknownMessageType', `Unknown frame type ${JSON.stringify(type ?? null)}.`, {
+      type: type ?? null,
+    });
   }
   const first = clientFrame.Errors(value).First();
   return new HotlineError('ValidationFailed', first ? `${first.path || 'frame'}: ${first.message}.` : undefined);

@@ -34,11 +34,9 @@ function toHotlineError(error: FastifyError): HotlineError {
       ...(v.params && Object.keys(v.params).length > 0 ? { params: v.params } : {}),
     }));
     const first = errors[0];
-    return new HotlineError(
-      'ValidationFailed',
-      first ? `${first.path || 'request'} ${first.message}.` : undefined,
-      { errors },
-    );
+    return new HotlineError('ValidationFailed', first ? `${first.path || 'request'} ${first.message}.` : undefined, {
+      errors,
+    });
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

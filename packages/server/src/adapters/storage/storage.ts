@@ -60,7 +60,11 @@ export interface AgentRepository {
   get(instanceId: string, id: string): Agent | undefined;
   /** Throws StorageConflict('AlreadyExists'). Group ids must already have been checked by the caller. */
   create(agent: Agent): Agent;
-  update(instanceId: string, id: string, patch: Partial<Omit<Agent, 'instanceId' | 'id' | 'createdAt'>>): Agent | undefined;
+  update(
+    instanceId: string,
+    id: string,
+    patch: Partial<Omit<Agent, 'instanceId' | 'id' | 'createdAt'>>,
+  ): Agent | undefined;
   remove(instanceId: string, id: string): boolean;
 }
 

@@ -66,7 +66,13 @@ export async function agentRoutes(app: FastifyInstance, hotline: Hotline): Promi
 
   app.get(
     '/v1/agent/me',
-    { schema: { tags, summary: 'The agent, its status and what it may choose', response: { 200: AgentMeSchema, ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: 'The agent, its status and what it may choose',
+        response: { 200: AgentMeSchema, ...errors },
+      },
+    },
     async (request) => {
       const { instanceId, agentId } = who(request);
       const instance = hotline.directory.getInstance(instanceId);

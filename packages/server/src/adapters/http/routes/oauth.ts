@@ -21,7 +21,12 @@ export async function oauthRoutes(app: FastifyInstance, hotline: Hotline): Promi
       preValidation: async (request) => {
         // HTTP Basic client authentication (RFC 6749 §2.3.1) fills in what the body lacks.
         const header = request.headers.authorization;
-        if (typeof header === 'string' && /^Basic\s+/i.test(header) && typeof request.body === 'object' && request.body) {
+        if (
+          typeof header === 'string' &&
+          /^Basic\s+/i.test(header) &&
+          typeof request.body === 'object' &&
+          request.body
+        ) {
           const decoded = Buffer.from(header.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
           const colon = decoded.indexOf(':');
           if (colon > 0) {
