@@ -7,8 +7,8 @@ need=()
 for tool in python3 make g++; do
   command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
 done
-# Later test suites add their Debian packages here (chromium for browser tests, baresip and sip-tester for SIP).
-REQUIRED_PACKAGES=()
+# chromium: the browser tests (driven by playwright-core). Later: baresip-core and sip-tester for SIP.
+REQUIRED_PACKAGES=(chromium)
 for pkg in "${REQUIRED_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

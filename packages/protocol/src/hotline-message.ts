@@ -45,6 +45,23 @@ export const HotlineEventDataSchema = Type.Object({
   agentId: Type.String(),
   /** The break reason code when status is AgentBreak, else "". */
   breakReason: Type.String(),
+  /** 'inbound', 'outbound' or 'internal' on call events, else ''. */
+  callDirection: Type.Union([
+    Type.Literal(''),
+    Type.Literal('inbound'),
+    Type.Literal('outbound'),
+    Type.Literal('internal'),
+  ]),
+  /** On AgentCallRelease: who ended the call ('agent', 'customer', 'third', 'system'), else ''. */
+  releasedBy: Type.Union([
+    Type.Literal(''),
+    Type.Literal('agent'),
+    Type.Literal('customer'),
+    Type.Literal('third'),
+    Type.Literal('system'),
+  ]),
+  /** On AgentCallRelease: why (hangup, busy, no-answer, rejected, invalid-number, transferred, ...), else ''. */
+  releaseReason: Type.String(),
   /** Both locales' descriptions; agentBasicDesc/agentCallDesc are in the channel's locale. */
   descriptions: Type.Object({
     'zh-CN': Type.Object({ agentBasicDesc: Type.String(), agentCallDesc: Type.String() }),

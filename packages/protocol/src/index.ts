@@ -1,3 +1,4 @@
+export * from './calls.js';
 export * from './channel.js';
 export * from './descriptions.js';
 export * from './enums.js';

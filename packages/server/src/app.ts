@@ -11,6 +11,7 @@ import { installErrorHandling } from './adapters/http/error-handler.js';
 import { adminRoutes } from './adapters/http/routes/admin.js';
 import { agentRoutes } from './adapters/http/routes/agent.js';
 import { oauthRoutes } from './adapters/http/routes/oauth.js';
+import { staticRoutes } from './adapters/http/routes/static.js';
 import { systemRoutes } from './adapters/http/routes/system.js';
 import type { Hotline } from './hotline.js';
 
@@ -70,5 +71,6 @@ export async function buildApp(hotline: Hotline, logger?: FastifyBaseLogger): Pr
   await app.register(async (scope) => agentRoutes(scope, hotline));
   await app.register(async (scope) => adminRoutes(scope, hotline));
   await app.register(async (scope) => channelRoutes(scope, hotline));
+  await app.register(async (scope) => staticRoutes(scope, hotline));
   return app;
 }

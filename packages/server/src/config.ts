@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
@@ -32,6 +33,8 @@ export const ConfigSchema = Type.Object(
     seedDemo: Type.Boolean({ description: 'OPENHOTLINE_SEED_DEMO' }),
     /** Origins allowed to call the API from a browser ('*' by default: requests carry bearer tokens, not cookies). */
     corsOrigins: Type.Array(Type.String(), { description: 'OPENHOTLINE_CORS_ORIGINS (comma-separated)' }),
+    /** Folder of the built browser SDK, served at /sdk/ (the guide's CDN script). */
+    sdkDistDir: Type.String({ minLength: 1, description: 'OPENHOTLINE_SDK_DIST_DIR' }),
   },
   { additionalProperties: false },
 );
@@ -50,6 +53,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxChannelsPerAgent: 8,
   seedDemo: true,
   corsOrigins: ['*'],
+  // This file sits in packages/server/src (or dist); the SDK's build output is packages/sdk/dist.
+  sdkDistDir: resolve(dirname(fileURLToPath(import.meta.url)), '../../sdk/dist'),
 };
 
 const ENV: Record<string, { key: keyof ServerConfig; kind: 'string' | 'int' | 'bool' | 'list' }> = {
@@ -68,6 +73,7 @@ const ENV: Record<string, { key: keyof ServerConfig; kind: 'string' | 'int' | 'b
   OPENHOTLINE_MAX_CHANNELS_PER_AGENT: { key: 'maxChannelsPerAgent', kind: 'int' },
   OPENHOTLINE_SEED_DEMO: { key: 'seedDemo', kind: 'bool' },
   OPENHOTLINE_CORS_ORIGINS: { key: 'corsOrigins', kind: 'list' },
+  OPENHOTLINE_SDK_DIST_DIR: { key: 'sdkDistDir', kind: 'string' },
 };
 
 export class ConfigError extends Error {

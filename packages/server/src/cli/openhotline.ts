@@ -95,7 +95,8 @@ function normalizeSwitches(argv: readonly string[]): string[] {
     const bare = /^--(.+)$/.exec(arg)?.[1];
     if (bare !== undefined && SWITCHES.has(bare)) {
       const next = argv[i + 1];
-      if (next === 'true' || next === 'false') {
+      // Any following word is taken as the value, so `--enabled maybe` is refused rather than read as an item id.
+      if (next !== undefined && !next.startsWith('-')) {
         out.push(`--${bare}=${next}`);
         i++;
       } else {
@@ -569,7 +570,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return await dispatch(argv, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`error: ${error.message}\n${error.usage.startsWith('usage:') ? error.usage : `usage: openhotline ${error.usage}`}\n`);
+      io.stderr(
+        `error: ${error.message}\n${error.usage.startsWith('usage:') ? error.usage : `usage: openhotline ${error.usage}`}\n`,
+      );
       return 2;
     }
     if (error instanceof RemoteError) {
@@ -647,7 +650,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       const auth = options.auth ?? true;
       const headers: Record<string, string> = { accept: 'application/json' };
       if (auth) {
-        if (!adminKey) throw new UsageError('no admin key: pass --admin-key or set OPENHOTLINE_ADMIN_KEY', command.usage);
+        if (!adminKey)
+          throw new UsageError('no admin key: pass --admin-key or set OPENHOTLINE_ADMIN_KEY', command.usage);
         headers.authorization = `Bearer ${adminKey}`;
       }
       // A JSON content type with no body is itself an error to the server, so bodiless calls send neither.

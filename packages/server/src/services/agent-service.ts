@@ -39,7 +39,19 @@ export const DEFAULT_BREAK_REASON = 'break';
 export type CallFields = Partial<
   Pick<
     HotlineEventData,
-    'acid' | 'aid' | 'ani' | 'dnis' | 'connId' | 'holdConnId' | 'jobId' | 'mid' | 'name' | 'subSessionId'
+    | 'acid'
+    | 'aid'
+    | 'ani'
+    | 'dnis'
+    | 'connId'
+    | 'holdConnId'
+    | 'jobId'
+    | 'mid'
+    | 'name'
+    | 'subSessionId'
+    | 'callDirection'
+    | 'releasedBy'
+    | 'releaseReason'
   >
 >;
 
@@ -353,6 +365,9 @@ export class AgentService {
       subSessionId: '',
       supportNewFunction: '1',
       time: new Date(now).toISOString(),
+      callDirection: '',
+      releasedBy: '',
+      releaseReason: '',
       ...call,
       instanceId,
       agentId,

@@ -53,7 +53,7 @@ export class ChannelClient {
 
   epoch(): string {
     const hello = this.frames.find((f) => f.type === 'hello');
-    if (!hello || hello.type !== 'hello') throw new Error('no hello yet');
+    if (hello?.type !== 'hello') throw new Error('no hello yet');
     return hello.epoch;
   }
 

@@ -1,0 +1,139 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+/**
+ * Call control over HTTP. Every route acts for the agent of the bearer token, on a call that agent is on; a
+ * call id of another agent's call is answered exactly like an unknown one (CallNotFound), so ids cannot be probed.
+ * The ids are the guide's: `connId` names the call; `jobId`, `acid` and `aid` (as delivered in the AgentRinging
+ * event) may be sent along and must then match.
+ */
+export const CALLS_PATH = '/v1/agent/calls';
+
+export const FromSourceSchema = Type.Union([
+  Type.Literal('hotlinebs_out'),
+  Type.Literal('ticket_out'),
+  Type.Literal('other_system_out'),
+]);
+export type FromSource = Static<typeof FromSourceSchema>;
+
+const Digits = Type.String({ minLength: 1, maxLength: 32, pattern: '^\\+?[0-9]+$' });
+
+/** The guide's doCallOut `param`, plus the number. */
+export const OutboundCallRequestSchema = Type.Object(
+  {
+    number: Digits,
+    /** Caller id: must be in one of the agent's number groups; the first number of the first group when absent. */
+    calloutNumber: Type.Optional(Digits),
+    memberId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Number()])),
+    memberName: Type.Optional(Type.String({ maxLength: 200 })),
+    fromSource: Type.Optional(FromSourceSchema),
+    taskId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Number()])),
+    channelId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Number()])),
+    caseId: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Number()])),
+  },
+  { additionalProperties: false },
+);
+export type OutboundCallRequest = Static<typeof OutboundCallRequestSchema>;
+
+/** The guide's (connId, jobId, acid, aid) quadruple; connId travels in the path. */
+export const CallIdsSchema = Type.Object(
+  {
+    jobId: Type.Optional(Type.String({ maxLength: 128 })),
+    acid: Type.Optional(Type.String({ maxLength: 128 })),
+    aid: Type.Optional(Type.String({ maxLength: 128 })),
+  },
+  { additionalProperties: false },
+);
+export type CallIds = Static<typeof CallIdsSchema>;
+
+export const TransferTargetSchema = Type.Union([
+  Type.Object(
+    { type: Type.Literal('agent'), agentId: Type.String({ minLength: 1, maxLength: 64 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('skillGroup'), skillGroupId: Type.String({ minLength: 1, maxLength: 64 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object({ type: Type.Literal('number'), number: Digits }, { additionalProperties: false }),
+]);
+export type TransferTarget = Static<typeof TransferTargetSchema>;
+
+export const MuteRequestSchema = Type.Object({ muted: Type.Boolean() }, { additionalProperties: false });
+export const DtmfRequestSchema = Type.Object(
+  { digits: Type.String({ minLength: 1, maxLength: 32, pattern: '^[0-9*#A-Da-d]+$' }) },
+  { additionalProperties: false },
+);
+export const TransferRequestSchema = Type.Object({ target: TransferTargetSchema }, { additionalProperties: false });
+
+export const NumberLocationSchema = Type.Object({
+  /** '' when unknown: unknown segments say so, they do not guess. */
+  province: Type.String(),
+  city: Type.String(),
+  carrier: Type.String(),
+  known: Type.Boolean(),
+});
+export type NumberLocation = Static<typeof NumberLocationSchema>;
+
+export const CallViewSchema = Type.Object({
+  connId: Type.String(),
+  jobId: Type.String(),
+  acid: Type.String(),
+  aid: Type.String(),
+  holdConnId: Type.String(),
+  subSessionId: Type.String(),
+  direction: Type.Union([Type.Literal('inbound'), Type.Literal('outbound'), Type.Literal('internal')]),
+  state: Type.Union([
+    Type.Literal('queued'),
+    Type.Literal('ringing'),
+    Type.Literal('dialing'),
+    Type.Literal('talking'),
+    Type.Literal('held'),
+    Type.Literal('consulting'),
+    Type.Literal('conference'),
+    Type.Literal('ended'),
+  ]),
+  /** Caller and callee numbers, masked unless the agent may see them. */
+  ani: Type.String(),
+  dnis: Type.String(),
+  muted: Type.Boolean(),
+  startedAt: Type.Number(),
+  answeredAt: Type.Union([Type.Number(), Type.Null()]),
+  endedAt: Type.Union([Type.Number(), Type.Null()]),
+  location: Type.Union([NumberLocationSchema, Type.Null()]),
+  memberId: Type.String(),
+  memberName: Type.String(),
+  fromSource: Type.String(),
+  taskId: Type.String(),
+  channelId: Type.String(),
+  caseId: Type.String(),
+});
+export type CallView = Static<typeof CallViewSchema>;
+
+/**
+ * The routes, relative to CALLS_PATH:
+ * - `POST /outbound` (OutboundCallRequest) → CallView                       the guide's doCallOut
+ * - `GET /` → { items: CallView[] }                                         the agent's current calls
+ * - `POST /{connId}/answer` (CallIds) → CallView                             the guide's callAnswer
+ * - `POST /{connId}/hangup` (CallIds) → CallView                             the guide's callHangup
+ * - `POST /{connId}/hold`, `/retrieve` → CallView
+ * - `POST /{connId}/mute` (MuteRequest) → CallView
+ * - `POST /{connId}/dtmf` (DtmfRequest) → CallView
+ * - `POST /{connId}/transfer` (TransferRequest) → CallView                   blind transfer
+ * - `POST /{connId}/consult` (TransferRequest) → CallView                    attended transfer, step 1
+ * - `POST /{connId}/consult/complete`, `/consult/cancel`, `/conference` → CallView
+ * - `POST /internal` ({ agentId }) → CallView                                 call another agent
+ */
+export const CALL_ACTIONS = [
+  'answer',
+  'hangup',
+  'hold',
+  'retrieve',
+  'mute',
+  'dtmf',
+  'transfer',
+  'consult',
+  'consult/complete',
+  'consult/cancel',
+  'conference',
+] as const;
+export type CallAction = (typeof CALL_ACTIONS)[number];
