@@ -137,3 +137,115 @@ export const CALL_ACTIONS = [
   'conference',
 ] as const;
 export type CallAction = (typeof CALL_ACTIONS)[number];
+
+// ---------- call records (CDR) ----------
+
+export const CallDispositionSchema = Type.Union([
+  /** Talked with an agent (or the callee answered). */
+  Type.Literal('answered'),
+  /** The caller hung up while queued or ringing. */
+  Type.Literal('abandoned'),
+  /** Queue timeout or full queue with hang-up overflow. */
+  Type.Literal('queue-timeout'),
+  Type.Literal('queue-full'),
+  /** Outbound outcomes. */
+  Type.Literal('busy'),
+  Type.Literal('no-answer'),
+  Type.Literal('rejected'),
+  Type.Literal('invalid-number'),
+  /** The agent hung up an outbound call before the callee answered. */
+  Type.Literal('cancelled'),
+  /** Ended by a blind transfer to an external number that did not answer, etc. */
+  Type.Literal('failed'),
+  /** The server stopped while the call was up; closed at the next start. */
+  Type.Literal('interrupted'),
+]);
+export type CallDisposition = Static<typeof CallDispositionSchema>;
+
+export const CallLegRecordSchema = Type.Object({
+  legId: Type.String(),
+  role: Type.Union([Type.Literal('customer'), Type.Literal('agent'), Type.Literal('third')]),
+  /** Agent id for agent legs, the number for others (masked per reader). */
+  party: Type.String(),
+  kind: Type.Union([Type.Literal('virtual'), Type.Literal('webrtc'), Type.Literal('sip'), Type.Literal('agent')]),
+  joinedAt: Type.Number(),
+  leftAt: Type.Union([Type.Number(), Type.Null()]),
+});
+export type CallLegRecord = Static<typeof CallLegRecordSchema>;
+
+export const CallRecordEventSchema = Type.Object({
+  at: Type.Number(),
+  /** offered, queued, ringing, ring-timeout, answered, held, retrieved, muted, unmuted, dtmf, transferred,
+   * consult-started, consult-answered, consult-cancelled, conference, overflow, ended, ... */
+  type: Type.String(),
+  agentId: Type.String(),
+  detail: Type.String(),
+});
+export type CallRecordEvent = Static<typeof CallRecordEventSchema>;
+
+export const CallRecordSchema = Type.Object({
+  connId: Type.String(),
+  instanceId: Type.String(),
+  direction: Type.Union([Type.Literal('inbound'), Type.Literal('outbound'), Type.Literal('internal')]),
+  /** Caller and callee (masked per reader). */
+  ani: Type.String(),
+  dnis: Type.String(),
+  /** Caller id used on an outbound call. */
+  callerIdUsed: Type.String(),
+  skillGroupId: Type.String(),
+  /** The agent who handled the call last ('' if none answered). */
+  agentId: Type.String(),
+  /** Every agent who was offered or handled the call. */
+  agentIds: Type.Array(Type.String()),
+  disposition: Type.Union([CallDispositionSchema, Type.Literal('active')]),
+  releasedBy: Type.Union([
+    Type.Literal(''),
+    Type.Literal('agent'),
+    Type.Literal('customer'),
+    Type.Literal('third'),
+    Type.Literal('system'),
+  ]),
+  releaseReason: Type.String(),
+  offeredAt: Type.Number(),
+  queuedAt: Type.Union([Type.Number(), Type.Null()]),
+  ringingAt: Type.Union([Type.Number(), Type.Null()]),
+  answeredAt: Type.Union([Type.Number(), Type.Null()]),
+  endedAt: Type.Union([Type.Number(), Type.Null()]),
+  /** Business fields of doCallOut. */
+  memberId: Type.String(),
+  memberName: Type.String(),
+  fromSource: Type.String(),
+  taskId: Type.String(),
+  channelId: Type.String(),
+  caseId: Type.String(),
+  legs: Type.Array(CallLegRecordSchema),
+  events: Type.Array(CallRecordEventSchema),
+  /** Recording file of the call, when recorded (media issue). */
+  recordingUrl: Type.Union([Type.String(), Type.Null()]),
+});
+export type CallRecord = Static<typeof CallRecordSchema>;
+
+export const CallRecordQuerySchema = Type.Object(
+  {
+    agentId: Type.Optional(Type.String({ maxLength: 64 })),
+    skillGroupId: Type.Optional(Type.String({ maxLength: 64 })),
+    direction: Type.Optional(Type.Union([Type.Literal('inbound'), Type.Literal('outbound'), Type.Literal('internal')])),
+    disposition: Type.Optional(Type.Union([CallDispositionSchema, Type.Literal('active')])),
+    /** Epoch ms, inclusive, on offeredAt. */
+    from: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Epoch ms, exclusive, on offeredAt. */
+    to: Type.Optional(Type.Number({ minimum: 0 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    /** Opaque cursor from the previous page's `nextCursor`. */
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type CallRecordQuery = Static<typeof CallRecordQuerySchema>;
+
+export const CallRecordPageSchema = Type.Object({
+  items: Type.Array(CallRecordSchema),
+  /** Pass as `cursor` for the next page; null on the last page. Newest first. */
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+export type CallRecordPage = Static<typeof CallRecordPageSchema>;

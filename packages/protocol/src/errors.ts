@@ -35,6 +35,21 @@ export const ERROR_CATALOGUE = {
     message: 'The body or message is larger than the server accepts.',
     remedy: 'Send a smaller body; the limit is in the server configuration (`maxBodyBytes`).',
   },
+  MalformedRequest: {
+    status: 400,
+    message: 'The HTTP request could not be parsed (bad URL encoding, unknown method or broken framing).',
+    remedy: 'Send a well-formed HTTP/1.1 request with a standard method and a correctly percent-encoded URL.',
+  },
+  HeadersTooLarge: {
+    status: 431,
+    message: 'The request headers are larger than the server accepts.',
+    remedy: 'Send fewer or smaller headers (the limit is 16 KiB).',
+  },
+  UpgradeRequired: {
+    status: 426,
+    message: 'This path is a WebSocket endpoint.',
+    remedy: 'Open it with a WebSocket client (Upgrade: websocket).',
+  },
   UnsupportedGrantType: {
     status: 400,
     message: 'Only the client_credentials grant is supported.',
@@ -123,6 +138,16 @@ export const ERROR_CATALOGUE = {
     message: 'No such break reason in this instance.',
     remedy: 'List the break reasons of the instance.',
   },
+  CallNotFound: {
+    status: 404,
+    message: 'No such call, or not one this agent is on.',
+    remedy: 'Use the connId of a call delivered to this agent (AgentRinging, AgentCallDialOut, GET /v1/agent/calls).',
+  },
+  CallRecordNotFound: {
+    status: 404,
+    message: 'No such call record.',
+    remedy: 'List the records with GET /v1/admin/instances/{instanceId}/records.',
+  },
   ApiClientNotFound: {
     status: 404,
     message: 'No such API client in this instance.',
@@ -148,6 +173,36 @@ export const ERROR_CATALOGUE = {
     status: 409,
     message: 'The agent cannot do this in its current status.',
     remedy: 'Read `details.from` (the current status) and `details.allowedFrom`; see docs/agent-states.md.',
+  },
+  IllegalCallAction: {
+    status: 409,
+    message: 'The call cannot do this in its current state.',
+    remedy: 'Read `details.state` (the call state) and `details.action`; for example retrieve only a held call.',
+  },
+  CallIdsMismatch: {
+    status: 409,
+    message: 'jobId, acid or aid do not belong to this call.',
+    remedy: 'Pass the ids of the AgentRinging or AgentCallDialOut event of this call, or only the connId.',
+  },
+  TargetUnavailable: {
+    status: 409,
+    message: 'The transfer, consultation or internal-call target cannot take a call now.',
+    remedy: 'Pick a ready agent or a skill group with ready agents, or try again later.',
+  },
+  InvalidNumber: {
+    status: 400,
+    message: 'The number is not a dialable phone number.',
+    remedy: 'Send digits only, optionally with a leading +, 3 to 32 characters.',
+  },
+  CallerIdNotAllowed: {
+    status: 403,
+    message: "The caller id is not in the agent's outbound number groups.",
+    remedy: 'Use a number listed in numberGroups of GET /v1/agent/me, or leave calloutNumber out.',
+  },
+  NoCallerId: {
+    status: 409,
+    message: 'The agent has no outbound caller-ID number group.',
+    remedy: 'Give the agent a number group (openhotline agent update --number-groups ...).',
   },
   // 429 / 5xx
   TooManyConnections: {

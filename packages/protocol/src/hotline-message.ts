@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { NumberLocationSchema } from './calls.js';
 import { AgentBarStatus, AgentBasicCode, EnumWSEventType, type SceneType } from './enums.js';
 
 /**
@@ -62,6 +63,8 @@ export const HotlineEventDataSchema = Type.Object({
   ]),
   /** On AgentCallRelease: why (hangup, busy, no-answer, rejected, invalid-number, transferred, ...), else ''. */
   releaseReason: Type.String(),
+  /** 归属地 of the customer's number on call events (also when the number itself is masked), else null. */
+  location: Type.Union([NumberLocationSchema, Type.Null()]),
   /** Both locales' descriptions; agentBasicDesc/agentCallDesc are in the channel's locale. */
   descriptions: Type.Object({
     'zh-CN': Type.Object({ agentBasicDesc: Type.String(), agentCallDesc: Type.String() }),

@@ -55,6 +55,14 @@ export const InstanceSettingsSchema = Type.Object(
     readyOnCheckin: Type.Boolean(),
     /** Seconds an agent without any live channel stays checked in before the server checks them out. */
     channelGraceSeconds: Type.Integer({ minimum: 0, maximum: 86_400 }),
+    /** Seconds an offered call rings at an agent before it moves on and the agent goes on break. */
+    ringTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 600 }),
+    /** Seconds a caller waits in a queue before the overflow applies. */
+    queueTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+    /** Callers a queue holds; one more gets the overflow. */
+    maxQueueLength: Type.Integer({ minimum: 0, maximum: 100_000 }),
+    /** Seconds an outbound call rings before it ends as no-answer. */
+    outboundNoAnswerSeconds: Type.Integer({ minimum: 1, maximum: 600 }),
   },
   { additionalProperties: false },
 );

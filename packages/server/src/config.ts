@@ -35,6 +35,26 @@ export const ConfigSchema = Type.Object(
     corsOrigins: Type.Array(Type.String(), { description: 'OPENHOTLINE_CORS_ORIGINS (comma-separated)' }),
     /** Folder of the built browser SDK, served at /sdk/ (the guide's CDN script). */
     sdkDistDir: Type.String({ minLength: 1, description: 'OPENHOTLINE_SDK_DIST_DIR' }),
+    /** The embedded stand-in for the phone network (docs/virtual-carrier.md). */
+    virtualCarrier: Type.Object(
+      {
+        /** Replaces the default dial plan; first matching rule wins. */
+        dialPlan: Type.Optional(
+          Type.Array(
+            Type.Object({
+              pattern: Type.String({ minLength: 1 }),
+              behavior: Type.Union(
+                ['answer', 'busy', 'no-answer', 'reject', 'invalid', 'answer-then-hangup'].map((b) => Type.Literal(b)),
+              ),
+              answerAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
+              hangupAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
+              description: Type.Optional(Type.String()),
+            }),
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -55,6 +75,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   corsOrigins: ['*'],
   // This file sits in packages/server/src (or dist); the SDK's build output is packages/sdk/dist.
   sdkDistDir: resolve(dirname(fileURLToPath(import.meta.url)), '../../sdk/dist'),
+  virtualCarrier: {},
 };
 
 const ENV: Record<string, { key: keyof ServerConfig; kind: 'string' | 'int' | 'bool' | 'list' }> = {

@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { Carrier } from './adapters/carrier/carrier.js';
+import { VirtualCarrier, validateDialPlan } from './adapters/carrier/virtual-carrier.js';
+import type { NumberLocator } from './adapters/location/number-location.js';
+import { PhoneNumberLocator } from './adapters/location/phone-locator.js';
 import { openSqliteStorage } from './adapters/storage/sqlite.js';
 import type { Storage } from './adapters/storage/storage.js';
 import type { ServerConfig } from './config.js';
 import { AgentService } from './services/agent-service.js';
 import { AgentStreams } from './services/agent-streams.js';
+import { CallService } from './services/calls/call-service.js';
+import { VirtualCallers } from './services/calls/virtual-callers.js';
 import { ChannelRegistry } from './services/channel-registry.js';
 import { type Clock, type IdGenerator, randomIds, systemClock } from './services/clock.js';
 import { DirectoryService } from './services/directory-service.js';
@@ -26,6 +32,10 @@ export interface Hotline {
   readonly agents: AgentService;
   readonly directory: DirectoryService;
   readonly tokens: TokenService;
+  readonly calls: CallService;
+  readonly virtualCallers: VirtualCallers;
+  readonly carrier: Carrier;
+  readonly locator: NumberLocator;
   readonly metrics: HotlineMetrics;
   readonly adminKey: string;
   close(): void;
@@ -35,6 +45,9 @@ export interface HotlineOptions {
   readonly storage?: Storage;
   readonly clock?: Clock;
   readonly ids?: IdGenerator;
+  /** The phone network; the virtual carrier by default. */
+  readonly carrier?: Carrier;
+  readonly locator?: NumberLocator;
   readonly log: Logger;
 }
 
@@ -63,8 +76,18 @@ export function createHotline(config: ServerConfig, options: HotlineOptions): Ho
     maxTtlSeconds: config.tokenTtlSeconds,
     adminKey,
   });
+  const carrier =
+    options.carrier ??
+    new VirtualCarrier({
+      clock,
+      ...(config.virtualCarrier.dialPlan ? { dialPlan: validateDialPlan(config.virtualCarrier.dialPlan) } : {}),
+    });
+  const locator = options.locator ?? new PhoneNumberLocator();
+  const calls = new CallService({ storage, clock, ids, agents, carrier, locator, log: options.log });
+  const virtualCallers = new VirtualCallers(calls, clock);
   const metrics = new HotlineMetrics(() => agents.countByStatus());
   agents.recover();
+  calls.recover();
 
   return {
     config,
@@ -76,9 +99,15 @@ export function createHotline(config: ServerConfig, options: HotlineOptions): Ho
     agents,
     directory,
     tokens,
+    calls,
+    virtualCallers,
+    carrier,
+    locator,
     metrics,
     adminKey,
     close() {
+      virtualCallers.close();
+      calls.close();
       agents.close();
       storage.close();
     },

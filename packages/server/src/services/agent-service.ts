@@ -52,6 +52,7 @@ export type CallFields = Partial<
     | 'callDirection'
     | 'releasedBy'
     | 'releaseReason'
+    | 'location'
   >
 >;
 
@@ -76,6 +77,10 @@ export class AgentService {
   private closed = false;
   /** Set by the call service: hang up the agent's calls when it is forced out of a call status. */
   releaseCalls: (instanceId: string, agentId: string, reason: string) => void = () => {};
+  /** Told after every action that changed an agent's status (the ACD listens for agents becoming ready). */
+  private readonly statusListeners: ((instanceId: string, agentId: string, state: AgentState) => void)[] = [];
+  /** Told when an agent's last live channel closes (a ringing call must move on). */
+  private readonly offlineListeners: ((instanceId: string, agentId: string) => void)[] = [];
 
   constructor(private readonly deps: AgentServiceDeps) {}
 
@@ -221,6 +226,11 @@ export class AgentService {
     this.channels.set(key, (this.channels.get(key) ?? 0) + 1);
     this.graceTimers.get(key)?.cancel();
     this.graceTimers.delete(key);
+    // A ready agent coming online can now be offered calls.
+    const state = this.state(instanceId, agentId);
+    if (state.status === AgentBarStatus.AgentReady) {
+      for (const listener of this.statusListeners) listener(instanceId, agentId, state);
+    }
   }
 
   /** The last channel closing starts the grace period: a reload gets back in time, a closed laptop does not. */
@@ -229,7 +239,37 @@ export class AgentService {
     const left = Math.max(0, (this.channels.get(key) ?? 0) - 1);
     this.channels.set(key, left);
     if (this.closed) return;
+    if (left === 0) for (const listener of this.offlineListeners) listener(instanceId, agentId);
     if (left === 0 && this.isCheckedIn(key)) this.startGrace(instanceId, agentId);
+  }
+
+  onStatusChange(listener: (instanceId: string, agentId: string, state: AgentState) => void): void {
+    this.statusListeners.push(listener);
+  }
+
+  onOffline(listener: (instanceId: string, agentId: string) => void): void {
+    this.offlineListeners.push(listener);
+  }
+
+  /** Ready agents of an instance with at least one live channel: only they can hear a call ring. */
+  readyAgents(instanceId: string): { agentId: string; idleSince: number; skillGroupIds: readonly string[] }[] {
+    const prefix = `${instanceId}/`;
+    const ready: { agentId: string; idleSince: number; skillGroupIds: readonly string[] }[] = [];
+    for (const [key, state] of this.states) {
+      if (state.status !== AgentBarStatus.AgentReady || !key.startsWith(prefix)) continue;
+      if ((this.channels.get(key) ?? 0) === 0) continue;
+      ready.push({
+        agentId: key.slice(prefix.length),
+        idleSince: state.idleSince ?? state.since,
+        skillGroupIds: state.activeSkillGroupIds,
+      });
+    }
+    return ready;
+  }
+
+  /** Whether the agent has a live channel open. */
+  isOnline(instanceId: string, agentId: string): boolean {
+    return (this.channels.get(agentKey(instanceId, agentId)) ?? 0) > 0;
   }
 
   /** How many known agents are in each status (for metrics and the wallboard). */
@@ -257,6 +297,7 @@ export class AgentService {
    */
   execute(instanceId: string, agentId: string, command: AgentCommand, cmd: string, call?: CallFields): AgentState {
     const key = agentKey(instanceId, agentId);
+    const initialStatus = this.state(instanceId, agentId).status;
     const queue: AgentCommand[] = [command];
     let first = true;
     for (let next = queue.shift(); next; next = queue.shift()) {
@@ -295,7 +336,10 @@ export class AgentService {
         if (followUp) queue.push(followUp);
       }
     }
-    return this.state(instanceId, agentId);
+    const final = this.state(instanceId, agentId);
+    if (final.status !== initialStatus)
+      for (const listener of this.statusListeners) listener(instanceId, agentId, final);
+    return final;
   }
 
   private carryOut(
@@ -368,6 +412,7 @@ export class AgentService {
       callDirection: '',
       releasedBy: '',
       releaseReason: '',
+      location: null,
       ...call,
       instanceId,
       agentId,

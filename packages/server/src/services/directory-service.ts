@@ -33,7 +33,16 @@ export const DEFAULT_INSTANCE_SETTINGS: InstanceSettings = {
   acwSeconds: 1,
   readyOnCheckin: true,
   channelGraceSeconds: 60,
+  ringTimeoutSeconds: 20,
+  queueTimeoutSeconds: 300,
+  maxQueueLength: 100,
+  outboundNoAnswerSeconds: 45,
 };
+
+/** An instance's settings with defaults for keys added after it was stored (settings are a JSON column). */
+export function settingsOf(instance: Instance | undefined): InstanceSettings {
+  return { ...DEFAULT_INSTANCE_SETTINGS, ...instance?.settings };
+}
 
 export interface DirectoryDeps {
   readonly storage: Storage;
@@ -54,12 +63,12 @@ export class DirectoryService {
 
   // ---------- instances ----------
   listInstances(): Instance[] {
-    return this.deps.storage.instances.list();
+    return this.deps.storage.instances.list().map((instance) => ({ ...instance, settings: settingsOf(instance) }));
   }
   getInstance(id: string): Instance {
     const instance = this.deps.storage.instances.get(id);
     if (!instance) throw new HotlineError('InstanceNotFound', `No instance "${id}".`);
-    return instance;
+    return { ...instance, settings: settingsOf(instance) };
   }
   createInstance(input: CreateInstance): Instance {
     return conflictsAsErrors(() =>

@@ -32,8 +32,17 @@ interface ChannelQuery {
  * of a refused upgrade, but it can read an `error` frame and the close code (4001) with the error code as reason.
  */
 export async function channelRoutes(app: FastifyInstance, hotline: Hotline): Promise<void> {
-  app.get(CHANNEL_PATH, { websocket: true, schema: { hide: true } }, (socket, request) => {
-    void openChannel(socket, request, hotline);
+  app.route({
+    method: 'GET',
+    url: CHANNEL_PATH,
+    schema: { hide: true },
+    // A plain HTTP GET (no Upgrade) gets a catalogue error instead of an empty 404.
+    handler: async () => {
+      throw new HotlineError('UpgradeRequired');
+    },
+    wsHandler: (socket, request) => {
+      void openChannel(socket, request, hotline);
+    },
   });
 }
 

@@ -152,6 +152,48 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'call records',
+    up: `
+      -- One row per call, rewritten whole at each milestone. The record itself is the JSON column; the other
+      -- columns copy the fields that lists filter and order on, so no query has to look inside the JSON.
+      CREATE TABLE call_records (
+        seq INTEGER PRIMARY KEY,
+        instance_id TEXT NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+        conn_id TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        disposition TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        skill_group_id TEXT NOT NULL,
+        offered_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        record TEXT NOT NULL CHECK (json_valid(record)),
+        UNIQUE (instance_id, conn_id)
+      );
+      -- Lists are newest first with (offered_at, conn_id) as the keyset: each filter's index ends in both, so a
+      -- filtered page is an index range read backwards, not a sort.
+      CREATE INDEX call_records_by_time ON call_records (instance_id, offered_at, conn_id);
+      CREATE INDEX call_records_by_group ON call_records (instance_id, skill_group_id, offered_at, conn_id);
+      CREATE INDEX call_records_by_direction ON call_records (instance_id, direction, offered_at, conn_id);
+      CREATE INDEX call_records_by_disposition ON call_records (instance_id, disposition, offered_at, conn_id);
+      -- The start-up sweep reads the few records still active across all instances.
+      CREATE INDEX call_records_active ON call_records (seq) WHERE disposition = 'active';
+
+      -- Every agent offered or handling a call (the record's agentIds), for the per-agent list. offered_at is
+      -- copied here so that the agent's page is a range of this table's key, ordered like the records.
+      CREATE TABLE call_record_agents (
+        instance_id TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        offered_at INTEGER NOT NULL,
+        conn_id TEXT NOT NULL,
+        PRIMARY KEY (instance_id, agent_id, offered_at, conn_id),
+        FOREIGN KEY (instance_id, conn_id) REFERENCES call_records (instance_id, conn_id) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      -- The cascade and the rewrite of a record find its agents by record.
+      CREATE INDEX call_record_agents_by_record ON call_record_agents (instance_id, conn_id);
+    `,
+  },
 ];
 
 /**

@@ -1,15 +1,29 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Agent, AgentBarStatus, type InstanceSettings } from '@openhotline/protocol';
+import { type Agent, AgentBarStatus, type CallRecord, type InstanceSettings } from '@openhotline/protocol';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { openSqliteStorage } from './sqlite.js';
-import { type AgentRuntimeRecord, type Storage, StorageConflict } from './storage.js';
+import {
+  type AgentRuntimeRecord,
+  BAD_CURSOR,
+  type CallRecordFilter,
+  type Storage,
+  StorageConflict,
+} from './storage.js';
 
 const CREATED = '2024-05-01T08:00:00.000Z';
-const SETTINGS: InstanceSettings = { acwSeconds: 10, readyOnCheckin: true, channelGraceSeconds: 30 };
+const SETTINGS: InstanceSettings = {
+  acwSeconds: 10,
+  readyOnCheckin: true,
+  channelGraceSeconds: 30,
+  ringTimeoutSeconds: 20,
+  queueTimeoutSeconds: 300,
+  maxQueueLength: 100,
+  outboundNoAnswerSeconds: 45,
+};
 
 function agent(instanceId: string, id: string, overrides: Partial<Agent> = {}): Agent {
   return {
@@ -621,5 +635,297 @@ describe('SQLite storage repositories', () => {
       expectConflict(() => storage.skillGroups.remove('i1', 'sg1'), 'InUse');
       expect(storage.skillGroups.get('i1', 'sg1')).toBeDefined();
     });
+  });
+});
+
+describe('SQLite call records (CDR)', () => {
+  let storage: Storage;
+
+  beforeEach(() => {
+    storage = openSqliteStorage(':memory:');
+    seed(storage, 'i1', '+4930100');
+    seed(storage, 'i2', '+4930200');
+  });
+  afterEach(() => {
+    storage.close();
+  });
+
+  function callRecord(instanceId: string, connId: string, overrides: Partial<CallRecord> = {}): CallRecord {
+    return {
+      connId,
+      instanceId,
+      direction: 'inbound',
+      ani: '13812345678',
+      dnis: '+4930100',
+      callerIdUsed: '',
+      skillGroupId: 'sg1',
+      agentId: 'a1',
+      agentIds: ['a1'],
+      disposition: 'answered',
+      releasedBy: 'customer',
+      releaseReason: '',
+      offeredAt: 1_000,
+      queuedAt: 1_001,
+      ringingAt: 1_002,
+      answeredAt: 1_003,
+      endedAt: 1_100,
+      memberId: '',
+      memberName: '',
+      fromSource: '',
+      taskId: '',
+      channelId: '',
+      caseId: '',
+      legs: [
+        {
+          legId: `${connId}-l1`,
+          role: 'customer',
+          party: '13812345678',
+          kind: 'virtual',
+          joinedAt: 1_000,
+          leftAt: null,
+        },
+      ],
+      events: [{ at: 1_000, type: 'offered', agentId: '', detail: '' }],
+      recordingUrl: null,
+      ...overrides,
+    };
+  }
+
+  const ids = (page: { items: CallRecord[] }) => page.items.map((r) => r.connId);
+
+  it('puts, gets and replaces the whole record, keeping one row per call', () => {
+    const first = callRecord('i1', 'c1', { disposition: 'active', endedAt: null, agentIds: ['a1', 'a2'] });
+    storage.callRecords.put(first);
+    expect(storage.callRecords.get('i1', 'c1')).toEqual(first);
+
+    const ended = callRecord('i1', 'c1', {
+      disposition: 'abandoned',
+      agentId: '',
+      agentIds: ['a2'],
+      events: [
+        { at: 1_000, type: 'offered', agentId: '', detail: '' },
+        { at: 1_100, type: 'ended', agentId: '', detail: 'caller hung up' },
+      ],
+    });
+    storage.callRecords.put(ended);
+    expect(storage.callRecords.get('i1', 'c1')).toEqual(ended);
+    expect(ids(storage.callRecords.list('i1', { limit: 10 }))).toEqual(['c1']);
+    // The agent index follows the replacement: a1 was dropped from agentIds.
+    expect(ids(storage.callRecords.list('i1', { agentId: 'a1', limit: 10 }))).toEqual([]);
+    expect(ids(storage.callRecords.list('i1', { agentId: 'a2', limit: 10 }))).toEqual(['c1']);
+    expect(ids(storage.callRecords.list('i1', { disposition: 'active', limit: 10 }))).toEqual([]);
+  });
+
+  it('keeps the same connId apart in two instances, and answers undefined for an unknown one', () => {
+    storage.callRecords.put(callRecord('i1', 'c1', { ani: '111' }));
+    storage.callRecords.put(callRecord('i2', 'c1', { ani: '222' }));
+    expect(storage.callRecords.get('i1', 'c1')?.ani).toBe('111');
+    expect(storage.callRecords.get('i2', 'c1')?.ani).toBe('222');
+    expect(storage.callRecords.get('i1', 'nope')).toBeUndefined();
+    expect(storage.callRecords.get('i3', 'c1')).toBeUndefined();
+  });
+
+  it('refuses a record of an instance that does not exist', () => {
+    expect(() => storage.callRecords.put(callRecord('missing', 'c1'))).toThrow(/does not exist/);
+    expect(storage.callRecords.get('missing', 'c1')).toBeUndefined();
+  });
+
+  it('lists newest first by offeredAt, ties by connId descending, one instance only', () => {
+    storage.callRecords.put(callRecord('i1', 'b', { offeredAt: 2_000 }));
+    storage.callRecords.put(callRecord('i1', 'a', { offeredAt: 3_000 }));
+    storage.callRecords.put(callRecord('i1', 'c', { offeredAt: 2_000 }));
+    storage.callRecords.put(callRecord('i1', 'd', { offeredAt: 1_000 }));
+    storage.callRecords.put(callRecord('i2', 'x', { offeredAt: 2_500 }));
+    expect(storage.callRecords.list('i1', { limit: 10 })).toEqual({
+      items: [
+        callRecord('i1', 'a', { offeredAt: 3_000 }),
+        callRecord('i1', 'c', { offeredAt: 2_000 }),
+        callRecord('i1', 'b', { offeredAt: 2_000 }),
+        callRecord('i1', 'd', { offeredAt: 1_000 }),
+      ],
+      nextCursor: null,
+    });
+    expect(ids(storage.callRecords.list('i2', { limit: 10 }))).toEqual(['x']);
+    expect(storage.callRecords.list('i3', { limit: 10 })).toEqual({ items: [], nextCursor: null });
+  });
+
+  describe('filters', () => {
+    beforeEach(() => {
+      storage.callRecords.put(callRecord('i1', 'in-sg1', { offeredAt: 100, agentIds: ['a1', 'a2'], agentId: 'a2' }));
+      storage.callRecords.put(
+        callRecord('i1', 'in-sg2', { offeredAt: 200, skillGroupId: 'sg2', agentIds: ['a2'], agentId: 'a2' }),
+      );
+      storage.callRecords.put(
+        callRecord('i1', 'out', {
+          offeredAt: 300,
+          direction: 'outbound',
+          skillGroupId: '',
+          disposition: 'no-answer',
+          agentIds: ['a1'],
+        }),
+      );
+      storage.callRecords.put(
+        callRecord('i1', 'live', { offeredAt: 400, disposition: 'active', endedAt: null, agentIds: [], agentId: '' }),
+      );
+      storage.callRecords.put(
+        callRecord('i1', 'internal', { offeredAt: 500, direction: 'internal', agentIds: ['a1', 'a3'] }),
+      );
+      // Another instance's records never leak into a filter.
+      storage.callRecords.put(callRecord('i2', 'other', { offeredAt: 250, agentIds: ['a1', 'a2'] }));
+    });
+
+    const list = (filter: Omit<CallRecordFilter, 'limit'>) =>
+      ids(storage.callRecords.list('i1', { limit: 50, ...filter }));
+
+    it('agentId matches every agent in agentIds, not only the last handler', () => {
+      expect(list({ agentId: 'a1' })).toEqual(['internal', 'out', 'in-sg1']);
+      expect(list({ agentId: 'a2' })).toEqual(['in-sg2', 'in-sg1']);
+      expect(list({ agentId: 'a3' })).toEqual(['internal']);
+      expect(list({ agentId: 'nobody' })).toEqual([]);
+    });
+
+    it('skillGroupId, direction and disposition match exactly', () => {
+      expect(list({ skillGroupId: 'sg2' })).toEqual(['in-sg2']);
+      expect(list({ direction: 'outbound' })).toEqual(['out']);
+      expect(list({ direction: 'internal' })).toEqual(['internal']);
+      expect(list({ disposition: 'active' })).toEqual(['live']);
+      expect(list({ disposition: 'no-answer' })).toEqual(['out']);
+    });
+
+    it('from is inclusive and to exclusive, on offeredAt', () => {
+      expect(list({ from: 200 })).toEqual(['internal', 'live', 'out', 'in-sg2']);
+      expect(list({ to: 300 })).toEqual(['in-sg2', 'in-sg1']);
+      expect(list({ from: 200, to: 400 })).toEqual(['out', 'in-sg2']);
+      expect(list({ from: 400, to: 400 })).toEqual([]);
+    });
+
+    it('combines filters with AND, with and without the agent filter', () => {
+      expect(list({ agentId: 'a1', direction: 'inbound' })).toEqual(['in-sg1']);
+      expect(list({ agentId: 'a1', from: 300 })).toEqual(['internal', 'out']);
+      expect(list({ agentId: 'a2', skillGroupId: 'sg1', disposition: 'answered' })).toEqual(['in-sg1']);
+      expect(list({ direction: 'inbound', skillGroupId: 'sg1', disposition: 'answered', to: 400 })).toEqual(['in-sg1']);
+    });
+
+    it('takes filter values as data, never as SQL', () => {
+      expect(list({ agentId: "a1' OR 1=1 --" })).toEqual([]);
+      expect(list({ skillGroupId: "sg1' OR '1'='1" })).toEqual([]);
+    });
+  });
+
+  describe('pagination', () => {
+    // 23 records over 9 distinct offeredAt values, so pages break inside runs of equal times.
+    const all: string[] = [];
+    beforeEach(() => {
+      all.length = 0;
+      for (let n = 0; n < 23; n++) {
+        const connId = `c${String(n).padStart(2, '0')}`;
+        const agentIds = n % 2 === 0 ? ['a1'] : ['a2'];
+        storage.callRecords.put(callRecord('i1', connId, { offeredAt: 1_000 + (n % 9), agentIds }));
+      }
+    });
+
+    function pageThrough(filter: Omit<CallRecordFilter, 'limit' | 'cursor'>, limit: number): string[][] {
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = storage.callRecords.list('i1', { ...filter, limit, ...(cursor ? { cursor } : {}) });
+        pages.push(ids(page));
+        cursor = page.nextCursor ?? undefined;
+        if (pages.length > 50) throw new Error('pagination does not end');
+      } while (cursor);
+      return pages;
+    }
+
+    it.each([1, 2, 5, 7, 22, 23, 24])('visits every record once, in order, with pages of %i', (limit) => {
+      const everything = ids(storage.callRecords.list('i1', { limit: 100 }));
+      expect(everything).toHaveLength(23);
+      const pages = pageThrough({}, limit);
+      expect(pages.flat()).toEqual(everything);
+      expect(pages.slice(0, -1).every((p) => p.length === limit)).toBe(true);
+      expect(pages.at(-1)?.length).toBeGreaterThan(0);
+    });
+
+    it('pages through a filtered list, the agent one included', () => {
+      const a1 = ids(storage.callRecords.list('i1', { agentId: 'a1', limit: 100 }));
+      expect(a1).toHaveLength(12);
+      expect(pageThrough({ agentId: 'a1' }, 5).flat()).toEqual(a1);
+      const window = ids(storage.callRecords.list('i1', { from: 1_002, to: 1_007, limit: 100 }));
+      expect(pageThrough({ from: 1_002, to: 1_007 }, 3).flat()).toEqual(window);
+    });
+
+    it('keeps its place when newer records arrive between pages', () => {
+      const first = storage.callRecords.list('i1', { limit: 10 });
+      storage.callRecords.put(callRecord('i1', 'newest', { offeredAt: 9_999 }));
+      const rest = pageThrough({}, 100);
+      const second = storage.callRecords.list('i1', { limit: 100, cursor: first.nextCursor! });
+      expect([...ids(first), ...ids(second)]).toEqual(rest.flat().filter((id) => id !== 'newest'));
+    });
+
+    it('rejects a cursor it did not make with RangeError(BAD_CURSOR)', () => {
+      const { nextCursor } = storage.callRecords.list('i1', { limit: 1 });
+      expect(nextCursor).not.toBeNull();
+      const bad = [
+        'not base64!',
+        Buffer.from('no-colon').toString('base64url'),
+        Buffer.from('abc:c01').toString('base64url'),
+        Buffer.from('1000:').toString('base64url'),
+        Buffer.from(':c01').toString('base64url'),
+        Buffer.from('01000:c01').toString('base64url'),
+        `${nextCursor}=`,
+        '',
+      ];
+      for (const cursor of bad) {
+        expect(() => storage.callRecords.list('i1', { limit: 5, cursor }), cursor).toThrow(new RangeError(BAD_CURSOR));
+      }
+    });
+  });
+
+  it('lists the active records of every instance, and only those', () => {
+    storage.callRecords.put(callRecord('i1', 'up', { disposition: 'active', endedAt: null }));
+    storage.callRecords.put(callRecord('i1', 'done'));
+    storage.callRecords.put(callRecord('i2', 'up-too', { disposition: 'active', endedAt: null }));
+    expect(storage.callRecords.listActive().map((r) => [r.instanceId, r.connId])).toEqual([
+      ['i1', 'up'],
+      ['i2', 'up-too'],
+    ]);
+    // Closing one (as the call service does at start) takes it off the list.
+    storage.callRecords.put(callRecord('i1', 'up', { disposition: 'interrupted' }));
+    expect(storage.callRecords.listActive().map((r) => r.connId)).toEqual(['up-too']);
+  });
+
+  it('goes with its instance, agent index included, and leaves the other instances alone', () => {
+    storage.callRecords.put(callRecord('i1', 'c1', { disposition: 'active', endedAt: null, agentIds: ['a1'] }));
+    storage.callRecords.put(callRecord('i2', 'c1', { agentIds: ['a1'] }));
+    expect(storage.instances.remove('i1')).toBe(true);
+    expect(storage.callRecords.get('i1', 'c1')).toBeUndefined();
+    expect(storage.callRecords.listActive()).toEqual([]);
+    // A new instance with the old id starts without records, the agent index included.
+    seed(storage, 'i1', '+4930100');
+    expect(storage.callRecords.list('i1', { agentId: 'a1', limit: 10 })).toEqual({ items: [], nextCursor: null });
+    expect(ids(storage.callRecords.list('i2', { agentId: 'a1', limit: 10 }))).toEqual(['c1']);
+  });
+
+  it('survives a restart on a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openhotline-cdr-'));
+    try {
+      const path = join(dir, 'hotline.db');
+      const first = openSqliteStorage(path);
+      seed(first);
+      const live = callRecord('i1', 'c1', { disposition: 'active', endedAt: null, agentIds: ['a1', 'a2'] });
+      first.callRecords.put(live);
+      first.callRecords.put(callRecord('i1', 'c2', { offeredAt: 2_000 }));
+      const page = first.callRecords.list('i1', { limit: 1 });
+      first.close();
+
+      const second = openSqliteStorage(path);
+      expect(second.callRecords.get('i1', 'c1')).toEqual(live);
+      expect(second.callRecords.listActive()).toEqual([live]);
+      expect(ids(second.callRecords.list('i1', { agentId: 'a2', limit: 10 }))).toEqual(['c1']);
+      // A cursor handed out before the restart still works after it.
+      expect(ids(second.callRecords.list('i1', { limit: 10, cursor: page.nextCursor! }))).toEqual(['c1']);
+      second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

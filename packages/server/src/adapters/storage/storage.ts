@@ -3,6 +3,8 @@ import type {
   AgentBarStatus,
   ApiClient,
   BreakReason,
+  CallDisposition,
+  CallRecord,
   HotlineNumber,
   Instance,
   InstanceSettings,
@@ -28,6 +30,7 @@ export interface Storage {
   readonly apiClients: ApiClientRepository;
   readonly agentRuntime: AgentRuntimeRepository;
   readonly stateHistory: StateHistoryRepository;
+  readonly callRecords: CallRecordRepository;
   readonly meta: MetaRepository;
   /** Runs fn in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
@@ -51,7 +54,8 @@ export interface InstanceRepository {
   /** Throws StorageConflict('AlreadyExists'). */
   create(instance: { id: string; name: string; settings: InstanceSettings; createdAt: string }): Instance;
   update(id: string, patch: { name?: string; settings?: InstanceSettings }): Instance | undefined;
-  /** Removes the instance and everything in it (agents, groups, numbers, reasons, clients, runtime, history). */
+  /** Removes the instance and everything in it (agents, groups, numbers, reasons, clients, runtime, history,
+   * call records). */
   remove(id: string): boolean;
 }
 
@@ -147,6 +151,40 @@ export interface StateHistoryRepository {
   append(instanceId: string, agentId: string, entry: StateHistoryEntry): void;
   /** Newest first. */
   list(instanceId: string, agentId: string, options: { limit: number; before?: number }): StateHistoryEntry[];
+}
+
+/** The filters of a call-record list; every one given must match (AND). */
+export interface CallRecordFilter {
+  /** Records whose `agentIds` contains this agent (it was offered or handled the call). */
+  agentId?: string;
+  skillGroupId?: string;
+  direction?: CallRecord['direction'];
+  disposition?: CallDisposition | 'active';
+  /** Epoch ms on offeredAt, inclusive. */
+  from?: number;
+  /** Epoch ms on offeredAt, exclusive. */
+  to?: number;
+  limit: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** The message of the RangeError that `CallRecordRepository.list` throws for a cursor it did not make. */
+export const BAD_CURSOR = 'bad cursor';
+
+/** Call detail records: one per call (connId), rewritten whole as the call goes on. */
+export interface CallRecordRepository {
+  /** Inserts or replaces the whole record, atomically (the call service writes it at each milestone). */
+  put(record: CallRecord): void;
+  get(instanceId: string, connId: string): CallRecord | undefined;
+  /**
+   * Newest first by offeredAt (ties by connId, descending); filters as in CallRecordQuery; keyset pagination via
+   * an opaque cursor, so records written while a reader pages never shift its pages. Throws
+   * `RangeError(BAD_CURSOR)` for a cursor this repository did not make.
+   */
+  list(instanceId: string, query: CallRecordFilter): { items: CallRecord[]; nextCursor: string | null };
+  /** Records still `active` (disposition 'active'), across instances: the call service closes them at start. */
+  listActive(): CallRecord[];
 }
 
 /** Small key/value settings of the server itself (signing secret, admin key, schema version). */

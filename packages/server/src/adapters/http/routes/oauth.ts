@@ -31,8 +31,8 @@ export async function oauthRoutes(app: FastifyInstance, hotline: Hotline): Promi
           const colon = decoded.indexOf(':');
           if (colon > 0) {
             const body = request.body as Record<string, unknown>;
-            body.client_id ??= decodeURIComponent(decoded.slice(0, colon));
-            body.client_secret ??= decodeURIComponent(decoded.slice(colon + 1));
+            body.client_id ??= formDecode(decoded.slice(0, colon));
+            body.client_secret ??= formDecode(decoded.slice(colon + 1));
           }
         }
         const body = request.body as Record<string, unknown> | undefined;
@@ -50,4 +50,13 @@ export async function oauthRoutes(app: FastifyInstance, hotline: Hotline): Promi
       return hotline.tokens.issue(request.body as Parameters<typeof hotline.tokens.issue>[0]);
     },
   );
+}
+
+/** RFC 6749 form-encodes Basic credentials; a malformed escape is a bad credential, not a server error. */
+function formDecode(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    throw new HotlineError('InvalidClient', 'The Basic credentials are not correctly encoded.');
+  }
 }

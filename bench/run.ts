@@ -1,0 +1,80 @@
+import { availableParallelism } from 'node:os';
+
+/**
+ * `npm run bench [name ...]`: runs the benchmarks in turn (or the named ones) and prints their figures with
+ * the same-run ratio against their baseline. Benchmarks inform; a missed target is printed, not an exit code,
+ * because a noisy machine must not fail a build. A benchmark that breaks does exit non-zero.
+ */
+
+export interface Verdict {
+  readonly label: string;
+  readonly value: string;
+  readonly target: string;
+  readonly met: boolean;
+}
+
+export interface BenchmarkResult {
+  /** A table of figures: the first row is the header. */
+  readonly table: readonly (readonly string[])[];
+  /** Lines under the table: what was run, ratios. */
+  readonly notes: readonly string[];
+  readonly verdicts: readonly Verdict[];
+}
+
+export interface Benchmark {
+  readonly name: string;
+  readonly summary: string;
+  /** `progress` prints a line while the benchmark runs, so a long run shows where it is. */
+  run(progress: (line: string) => void): Promise<BenchmarkResult>;
+}
+
+/** Add a benchmark here; it is loaded only when it runs, so a subset does not pay for the others' imports. */
+const BENCHMARKS: readonly { readonly name: string; load(): Promise<Benchmark> }[] = [
+  { name: 'event-channel', load: async () => (await import('./event-channel.js')).eventChannelBenchmark },
+];
+
+async function main(argv: readonly string[]): Promise<number> {
+  const unknown = argv.filter((name) => !BENCHMARKS.some((b) => b.name === name));
+  if (unknown.length > 0) {
+    console.error(`Unknown benchmark: ${unknown.join(', ')}. Known: ${BENCHMARKS.map((b) => b.name).join(', ')}.`);
+    return 2;
+  }
+  const selected = argv.length > 0 ? BENCHMARKS.filter((b) => argv.includes(b.name)) : BENCHMARKS;
+  console.log(`node ${process.version}, ${availableParallelism()} cores, ${process.platform}/${process.arch}`);
+  let failed = false;
+  for (const entry of selected) {
+    const started = performance.now();
+    try {
+      const benchmark = await entry.load();
+      console.log(`\n== ${benchmark.name}: ${benchmark.summary}`);
+      const result = await benchmark.run((line) => console.log(`   ${line}`));
+      console.log('');
+      printTable(result.table);
+      for (const note of result.notes) console.log(note);
+      for (const v of result.verdicts) {
+        console.log(`${v.met ? 'MET   ' : 'MISSED'}  ${v.label}: ${v.value} (target ${v.target})`);
+      }
+      console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (error) {
+      failed = true;
+      console.error(`\n${entry.name} failed:`, error);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+function printTable(rows: readonly (readonly string[])[]): void {
+  const widths: number[] = [];
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
+  for (const [r, row] of rows.entries()) {
+    // Names left, figures right, as figures read best aligned on their last digit.
+    console.log(
+      row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '),
+    );
+    if (r === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
