@@ -129,20 +129,43 @@ export const UpdateAgentSchema = Type.Object(
 );
 export type UpdateAgent = Static<typeof UpdateAgentSchema>;
 
+/** Queue behaviour of a skill group; absent values fall back to the instance settings. */
+export const QueueSettingsSchema = Type.Object(
+  {
+    /** Seconds a caller waits before the overflow applies (instance queueTimeoutSeconds when absent). */
+    timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })),
+    /** Callers the queue holds; one more gets the overflow (instance maxQueueLength when absent). */
+    maxLength: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
+    /** What happens on timeout or a full queue: hang up with a reason (default), or move to another group. */
+    overflow: Type.Optional(
+      Type.Union([
+        Type.Object({ action: Type.Literal('hangup') }, { additionalProperties: false }),
+        Type.Object(
+          { action: Type.Literal('group'), skillGroupId: Type.String({ minLength: 1, maxLength: 64 }) },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type QueueSettings = Static<typeof QueueSettingsSchema>;
+
 export const SkillGroupSchema = Type.Object({
   instanceId: Type.String(),
   id: Id('skill group id'),
   name: Name,
+  queue: QueueSettingsSchema,
   createdAt: Type.String(),
 });
 export type SkillGroup = Static<typeof SkillGroupSchema>;
 export const CreateSkillGroupSchema = Type.Object(
-  { id: Id('skill group id'), name: Name },
+  { id: Id('skill group id'), name: Name, queue: Type.Optional(QueueSettingsSchema) },
   { additionalProperties: false },
 );
 export type CreateSkillGroup = Static<typeof CreateSkillGroupSchema>;
 export const UpdateSkillGroupSchema = Type.Object(
-  { name: Type.Optional(Name) },
+  { name: Type.Optional(Name), queue: Type.Optional(QueueSettingsSchema) },
   { additionalProperties: false, minProperties: 1 },
 );
 export type UpdateSkillGroup = Static<typeof UpdateSkillGroupSchema>;

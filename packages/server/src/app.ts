@@ -31,7 +31,7 @@ export async function buildApp(hotline: Hotline, logger?: FastifyBaseLogger): Pr
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: hotline.config.maxBodyBytes,
     genReqId: () => hotline.ids('req'),
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     // Errors raised before routing (bad percent-encoding, over-long params) get the same JSON body as the rest.
     frameworkErrors: (error, request, reply) => {
       const code = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'ValidationFailed' : 'MalformedRequest';

@@ -69,7 +69,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxBodyBytes: 65_536,
   maxFrameBytes: 16_384,
   heartbeatIntervalMs: 15_000,
-  replayBufferSize: 512,
+  replayBufferSize: 128,
   maxChannelsPerAgent: 8,
   seedDemo: true,
   corsOrigins: ['*'],

@@ -4,6 +4,7 @@ import type { Carrier } from './adapters/carrier/carrier.js';
 import { VirtualCarrier, validateDialPlan } from './adapters/carrier/virtual-carrier.js';
 import type { NumberLocator } from './adapters/location/number-location.js';
 import { PhoneNumberLocator } from './adapters/location/phone-locator.js';
+import { withConfigCache } from './adapters/storage/config-cache.js';
 import { openSqliteStorage } from './adapters/storage/sqlite.js';
 import type { Storage } from './adapters/storage/storage.js';
 import type { ServerConfig } from './config.js';
@@ -52,7 +53,7 @@ export interface HotlineOptions {
 }
 
 export function createHotline(config: ServerConfig, options: HotlineOptions): Hotline {
-  const storage = options.storage ?? openSqliteStorage(join(config.dataDir, 'openhotline.db'));
+  const storage = withConfigCache(options.storage ?? openSqliteStorage(join(config.dataDir, 'openhotline.db')));
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
   const adminKey =

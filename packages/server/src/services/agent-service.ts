@@ -14,7 +14,7 @@ import {
   type StateHistoryEntry,
   WS_EVENT_TEXT,
 } from '@openhotline/protocol';
-import type { Storage } from '../adapters/storage/storage.js';
+import type { AgentRuntimeRecord, Storage } from '../adapters/storage/storage.js';
 import {
   type AgentCommand,
   type AgentEffect,
@@ -75,6 +75,14 @@ export class AgentService {
   private readonly channels = new Map<AgentKey, number>();
   /** After close no timer is armed and none fires: the storage behind them is gone. */
   private closed = false;
+  /**
+   * Status writes wait for the end of the current turn of the event loop and go to storage in one transaction:
+   * a burst of changes (a wallboard of agents, a busy queue) costs one commit instead of one per change. What a
+   * client is told never depends on them; the in-memory state is the truth and storage follows within a tick.
+   */
+  private readonly pendingRuntime = new Map<AgentKey, AgentRuntimeRecord>();
+  private pendingHistory: { key: AgentKey; instanceId: string; agentId: string; entry: StateHistoryEntry }[] = [];
+  private flushScheduled = false;
   /** Set by the call service: hang up the agent's calls when it is forced out of a call status. */
   releaseCalls: (instanceId: string, agentId: string, reason: string) => void = () => {};
   /** Told after every action that changed an agent's status (the ACD listens for agents becoming ready). */
@@ -114,6 +122,7 @@ export class AgentService {
   }
 
   close(): void {
+    this.flush();
     this.closed = true;
     for (const { timer } of this.acwTimers.values()) timer.cancel();
     for (const timer of this.graceTimers.values()) timer.cancel();
@@ -214,6 +223,7 @@ export class AgentService {
 
   history(instanceId: string, agentId: string, limit: number, before?: number): StateHistoryEntry[] {
     this.requireAgent(instanceId, agentId);
+    this.flush();
     return this.deps.storage.stateHistory.list(instanceId, agentId, {
       limit,
       ...(before !== undefined ? { before } : {}),
@@ -288,6 +298,46 @@ export class AgentService {
     this.graceTimers.delete(key);
     this.states.delete(key);
     this.channels.delete(key);
+    this.pendingRuntime.delete(key);
+    this.pendingHistory = this.pendingHistory.filter((write) => write.key !== key);
+  }
+
+  /** Writes the pending status changes now (before reads of history, and at close). */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pendingRuntime.size === 0 && this.pendingHistory.length === 0) return;
+    const runtime = [...this.pendingRuntime.values()];
+    const history = this.pendingHistory;
+    this.pendingRuntime.clear();
+    this.pendingHistory = [];
+    const { storage, log } = this.deps;
+    try {
+      storage.transaction(() => {
+        for (const record of runtime) storage.agentRuntime.put(record);
+        for (const write of history) storage.stateHistory.append(write.instanceId, write.agentId, write.entry);
+      });
+    } catch (error) {
+      // One bad row (an agent removed meanwhile) must not cost the others: write them one by one.
+      log.warn({ err: error }, 'batched status write failed; writing one by one');
+      for (const record of runtime) this.tryWrite(() => storage.agentRuntime.put(record));
+      for (const write of history) {
+        this.tryWrite(() => storage.stateHistory.append(write.instanceId, write.agentId, write.entry));
+      }
+    }
+  }
+
+  private tryWrite(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      this.deps.log.error({ err: error }, 'status write dropped');
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
   }
 
   /**
@@ -318,15 +368,12 @@ export class AgentService {
       first = false;
       this.states.set(key, result.state);
       if (result.state.status !== before.status || result.state.breakReason !== before.breakReason) {
-        this.deps.storage.transaction(() => {
-          this.persist(instanceId, agentId);
-          this.deps.storage.stateHistory.append(instanceId, agentId, {
-            at: now,
-            from: before.status,
-            to: result.state.status,
-            cmd,
-            breakReason: result.state.breakReason,
-          });
+        this.persist(instanceId, agentId);
+        this.pendingHistory.push({
+          key,
+          instanceId,
+          agentId,
+          entry: { at: now, from: before.status, to: result.state.status, cmd, breakReason: result.state.breakReason },
         });
       } else if (next.type === 'checkin') {
         this.persist(instanceId, agentId);
@@ -480,7 +527,9 @@ export class AgentService {
 
   private persist(instanceId: string, agentId: string): void {
     const state = this.state(instanceId, agentId);
-    this.deps.storage.agentRuntime.put({
+    const key = agentKey(instanceId, agentId);
+    this.scheduleFlush();
+    this.pendingRuntime.set(key, {
       instanceId,
       agentId,
       status: state.status,

@@ -1,5 +1,5 @@
 import {
-  type EnumLocale,
+  EnumLocale,
   type HotlineEventData,
   type HotlineMessage,
   type NotifyMessage,
@@ -21,9 +21,13 @@ export const agentKey = (instanceId: string, agentId: string): AgentKey => `${in
 
 export type UnsequencedMessage = Omit<HotlineMessage, 'seq'> | Omit<VoiceToTextMessage, 'seq'>;
 
+/**
+ * A kept message, held only as serialized frames (the message object itself is dropped: a string is several
+ * times smaller than the object graph, and replay only needs the string). The default-locale frame is always
+ * there; others are made on first use.
+ */
 interface Entry {
-  readonly message: NotifyMessage;
-  /** Serialized `notify` frame per locale, made on first use. */
+  readonly seq: number;
   readonly frames: Map<string, string>;
 }
 
@@ -55,7 +59,11 @@ export class AgentStreams {
   publish(key: AgentKey, message: UnsequencedMessage): number {
     const stream = this.streamOf(key);
     stream.seq += 1;
-    const entry: Entry = { message: { ...message, seq: stream.seq } as NotifyMessage, frames: new Map() };
+    const sequenced = { ...message, seq: stream.seq } as NotifyMessage;
+    const entry: Entry = {
+      seq: stream.seq,
+      frames: new Map([[DEFAULT_LOCALE, serialize(sequenced, DEFAULT_LOCALE)]]),
+    };
     stream.ring.push(entry);
     if (stream.ring.length > this.ringSize) stream.ring.shift();
     for (const subscriber of stream.subscribers) subscriber.send(frameOf(entry, subscriber.locale));
@@ -80,7 +88,7 @@ export class AgentStreams {
     }
     const missed = stream.seq - resume.lastSeq;
     if (missed === 0) return { kind: 'replay', frames: [] };
-    const oldestKept = stream.ring[0]?.message.seq ?? stream.seq + 1;
+    const oldestKept = stream.ring[0]?.seq ?? stream.seq + 1;
     if (resume.lastSeq + 1 < oldestKept) return { kind: 'snapshot', seq: stream.seq };
     const frames = stream.ring.slice(stream.ring.length - missed).map((e) => frameOf(e, subscriber.locale));
     return { kind: 'replay', frames };
@@ -109,10 +117,20 @@ export class AgentStreams {
   }
 }
 
+const DEFAULT_LOCALE = EnumLocale['zh-CN'];
+
+function serialize(message: NotifyMessage, locale: EnumLocale): string {
+  return JSON.stringify({ type: 'notify', ...localize(message, locale) });
+}
+
 function frameOf(entry: Entry, locale: EnumLocale): string {
   let frame = entry.frames.get(locale);
   if (frame === undefined) {
-    frame = JSON.stringify({ type: 'notify', ...localize(entry.message, locale) });
+    // The default frame carries both languages in `descriptions`, so any locale can be made from it.
+    const { type: _notify, ...message } = JSON.parse(entry.frames.get(DEFAULT_LOCALE) ?? '{}') as NotifyMessage & {
+      type: 'notify';
+    };
+    frame = serialize(message, locale);
     entry.frames.set(locale, frame);
   }
   return frame;

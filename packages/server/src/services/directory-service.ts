@@ -15,6 +15,7 @@ import type {
   Instance,
   InstanceSettings,
   NumberGroup,
+  QueueSettings,
   SkillGroup,
   UpdateAgent,
   UpdateBreakReason,
@@ -156,12 +157,20 @@ export class DirectoryService {
   }
   createSkillGroup(instanceId: string, input: CreateSkillGroup): SkillGroup {
     this.getInstance(instanceId);
+    this.checkOverflow(instanceId, input.id, input.queue);
     return conflictsAsErrors(() =>
-      this.deps.storage.skillGroups.create({ instanceId, id: input.id, name: input.name, createdAt: this.nowIso() }),
+      this.deps.storage.skillGroups.create({
+        instanceId,
+        id: input.id,
+        name: input.name,
+        queue: input.queue ?? {},
+        createdAt: this.nowIso(),
+      }),
     );
   }
   updateSkillGroup(instanceId: string, id: string, patch: UpdateSkillGroup): SkillGroup {
     this.getSkillGroup(instanceId, id);
+    this.checkOverflow(instanceId, id, patch.queue);
     const updated = this.deps.storage.skillGroups.update(instanceId, id, patch);
     if (!updated) throw new HotlineError('SkillGroupNotFound', `No skill group "${id}".`);
     return updated;
@@ -283,6 +292,18 @@ export class DirectoryService {
       throw new HotlineError('ApiClientNotFound', `No API client "${clientId}" in instance "${instanceId}".`);
     }
     this.deps.storage.apiClients.remove(instanceId, clientId);
+  }
+
+  /** An overflow must name another existing group of the same instance. */
+  private checkOverflow(instanceId: string, groupId: string, queue: QueueSettings | undefined): void {
+    const overflow = queue?.overflow;
+    if (overflow?.action !== 'group') return;
+    if (overflow.skillGroupId === groupId) {
+      throw new HotlineError('ValidationFailed', 'A skill group cannot overflow into itself.', {
+        skillGroupId: groupId,
+      });
+    }
+    this.getSkillGroup(instanceId, overflow.skillGroupId);
   }
 
   private checkGroups(instanceId: string, skillGroupIds: readonly string[], numberGroupIds: readonly string[]): void {

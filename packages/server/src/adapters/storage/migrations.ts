@@ -194,6 +194,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX call_record_agents_by_record ON call_record_agents (instance_id, conn_id);
     `,
   },
+  {
+    version: 3,
+    name: 'skill group queue settings',
+    up: `
+      -- Per-group queue timeout, length and overflow (QueueSettings JSON); '{}' = the instance defaults.
+      ALTER TABLE skill_groups ADD COLUMN queue TEXT NOT NULL DEFAULT '{}';
+    `,
+  },
 ];
 
 /**

@@ -59,7 +59,7 @@ function runtime(instanceId: string, agentId: string, overrides: Partial<AgentRu
 function seed(storage: Storage, instanceId = 'i1', hotline = '+4930100'): void {
   storage.instances.create({ id: instanceId, name: `Instance ${instanceId}`, settings: SETTINGS, createdAt: CREATED });
   for (const id of ['sg1', 'sg2']) {
-    storage.skillGroups.create({ instanceId, id, name: `Group ${id}`, createdAt: CREATED });
+    storage.skillGroups.create({ instanceId, id, name: `Group ${id}`, queue: {}, createdAt: CREATED });
   }
   for (const id of ['ng1', 'ng2']) {
     storage.numberGroups.create({
@@ -366,13 +366,17 @@ describe('SQLite storage repositories', () => {
         instanceId: 'i1',
         id: 'sg2',
         name: 'Group sg2',
+        queue: {},
         createdAt: CREATED,
       });
       expect(storage.skillGroups.update('i1', 'sg2', { name: 'Billing' })?.name).toBe('Billing');
+      const queue = { timeoutSeconds: 30, maxLength: 5, overflow: { action: 'group' as const, skillGroupId: 'sg1' } };
+      expect(storage.skillGroups.update('i1', 'sg2', { queue })?.queue).toEqual(queue);
+      expect(storage.skillGroups.update('i1', 'sg2', { name: 'Billing' })?.queue).toEqual(queue);
       expect(storage.skillGroups.update('i1', 'sg2', {})?.name).toBe('Billing');
       expect(storage.skillGroups.update('i1', 'ghost', { name: 'x' })).toBeUndefined();
       expectConflict(
-        () => storage.skillGroups.create({ instanceId: 'i1', id: 'sg1', name: 'Dup', createdAt: CREATED }),
+        () => storage.skillGroups.create({ instanceId: 'i1', id: 'sg1', name: 'Dup', queue: {}, createdAt: CREATED }),
         'AlreadyExists',
       );
       expect(storage.skillGroups.remove('i1', 'ghost')).toBe(false);

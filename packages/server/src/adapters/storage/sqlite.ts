@@ -9,6 +9,7 @@ import type {
   Instance,
   InstanceSettings,
   NumberGroup,
+  QueueSettings,
   SkillGroup,
   StateHistoryEntry,
 } from '@openhotline/protocol';
@@ -358,13 +359,20 @@ interface SkillGroupRow {
   instance_id: string;
   id: string;
   name: string;
+  queue: string;
   created_at: string;
 }
 
-const SKILL_GROUP_COLUMNS = 'instance_id, id, name, created_at';
+const SKILL_GROUP_COLUMNS = 'instance_id, id, name, queue, created_at';
 
 function toSkillGroup(row: SkillGroupRow): SkillGroup {
-  return { instanceId: row.instance_id, id: row.id, name: row.name, createdAt: row.created_at };
+  return {
+    instanceId: row.instance_id,
+    id: row.id,
+    name: row.name,
+    queue: JSON.parse(row.queue) as QueueSettings,
+    createdAt: row.created_at,
+  };
 }
 
 function skillGroupRepository(db: Db): SkillGroupRepository {
@@ -374,11 +382,12 @@ function skillGroupRepository(db: Db): SkillGroupRepository {
   const get = db.prepare<[string, string], SkillGroupRow>(
     `SELECT ${SKILL_GROUP_COLUMNS} FROM skill_groups WHERE instance_id = ? AND id = ?`,
   );
-  const insert = db.prepare<[string, string, string, string]>(
-    'INSERT INTO skill_groups (instance_id, id, name, created_at) VALUES (?, ?, ?, ?)',
+  const insert = db.prepare<[string, string, string, string, string]>(
+    'INSERT INTO skill_groups (instance_id, id, name, queue, created_at) VALUES (?, ?, ?, ?, ?)',
   );
-  const update = db.prepare<[string | null, string, string], SkillGroupRow>(
-    `UPDATE skill_groups SET name = coalesce(?, name) WHERE instance_id = ? AND id = ? RETURNING ${SKILL_GROUP_COLUMNS}`,
+  const update = db.prepare<[string | null, string | null, string, string], SkillGroupRow>(
+    `UPDATE skill_groups SET name = coalesce(?, name), queue = coalesce(?, queue)
+     WHERE instance_id = ? AND id = ? RETURNING ${SKILL_GROUP_COLUMNS}`,
   );
   const routedNumbers = db
     .prepare<[string, string], string>(
@@ -410,11 +419,18 @@ function skillGroupRepository(db: Db): SkillGroupRepository {
       return row && toSkillGroup(row);
     },
     create(group) {
-      creating(`skill group ${group.id}`, () => insert.run(group.instanceId, group.id, group.name, group.createdAt));
+      creating(`skill group ${group.id}`, () =>
+        insert.run(group.instanceId, group.id, group.name, JSON.stringify(group.queue ?? {}), group.createdAt),
+      );
       return toSkillGroup(get.get(group.instanceId, group.id)!);
     },
     update(instanceId, id, patch) {
-      const row = update.get(patch.name ?? null, instanceId, id);
+      const row = update.get(
+        patch.name ?? null,
+        patch.queue === undefined ? null : JSON.stringify(patch.queue),
+        instanceId,
+        id,
+      );
       return row && toSkillGroup(row);
     },
     remove: (instanceId, id) => removeTx(instanceId, id),

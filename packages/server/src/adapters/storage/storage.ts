@@ -9,6 +9,7 @@ import type {
   Instance,
   InstanceSettings,
   NumberGroup,
+  QueueSettings,
   SkillGroup,
   StateHistoryEntry,
 } from '@openhotline/protocol';
@@ -76,7 +77,7 @@ export interface SkillGroupRepository {
   list(instanceId: string): SkillGroup[];
   get(instanceId: string, id: string): SkillGroup | undefined;
   create(group: SkillGroup): SkillGroup;
-  update(instanceId: string, id: string, patch: { name?: string }): SkillGroup | undefined;
+  update(instanceId: string, id: string, patch: { name?: string; queue?: QueueSettings }): SkillGroup | undefined;
   /** Throws StorageConflict('InUse') while a hotline number routes to it. Agents' memberships are dropped. */
   remove(instanceId: string, id: string): boolean;
 }

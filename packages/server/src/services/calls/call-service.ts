@@ -484,7 +484,7 @@ export class CallService {
   /** An external third party (consulted number or transfer target) hung up. */
   private thirdNumberGone(call: Call): void {
     const third = call.third;
-    if (!third || third.type !== 'number' || call.phase === 'ended') return;
+    if (third?.type !== 'number' || call.phase === 'ended') return;
     third.leg = null;
     if (!call.agent) {
       // Customer and external party were alone after a transfer: the call is over.
@@ -496,24 +496,35 @@ export class CallService {
 
   // ---------------------------------------------------------------- ACD
 
+  /** The queue rules of a group: its own settings, else the instance's. */
+  private queueRules(instanceId: string, skillGroupId: string) {
+    const instance = settingsOf(this.deps.storage.instances.get(instanceId));
+    const queue = this.deps.storage.skillGroups.get(instanceId, skillGroupId)?.queue ?? {};
+    return {
+      timeoutSeconds: queue.timeoutSeconds ?? instance.queueTimeoutSeconds,
+      maxLength: queue.maxLength ?? instance.maxQueueLength,
+      overflow: queue.overflow ?? { action: 'hangup' as const },
+    };
+  }
+
   private enqueue(call: Call, skillGroupId: string, front: boolean): void {
-    const settings = settingsOf(this.deps.storage.instances.get(call.instanceId));
+    const rules = this.queueRules(call.instanceId, skillGroupId);
     const now = this.deps.clock.now();
     if (!front) {
       const waiting = [...this.queued].filter(
         (c) => c.instanceId === call.instanceId && c.skillGroupId === skillGroupId,
       ).length;
-      if (waiting >= settings.maxQueueLength) {
+      if (waiting >= rules.maxLength) {
         call.skillGroupId = skillGroupId;
         this.note(call, 'queue-full', '', skillGroupId);
-        this.end(call, 'queue-full', 'system', 'queue-full');
+        this.overflow(call, 'queue-full');
         return;
       }
       // A fresh entry (first arrival, or a transfer into this queue) waits from now, at the back of the line.
       call.queueOrder = ++this.queueSeq;
       call.queuedAt = now;
       call.queueTimer?.cancel();
-      call.queueTimer = this.deps.clock.setTimer(() => this.queueTimedOut(call), settings.queueTimeoutSeconds * 1000);
+      call.queueTimer = this.deps.clock.setTimer(() => this.queueTimedOut(call), rules.timeoutSeconds * 1000);
     }
     call.skillGroupId = skillGroupId;
     this.queued.add(call);
@@ -531,7 +542,25 @@ export class CallService {
       return;
     }
     this.note(call, 'queue-timeout', '', call.skillGroupId);
-    this.end(call, 'queue-timeout', 'system', 'queue-timeout');
+    this.overflow(call, 'queue-timeout');
+  }
+
+  /**
+   * A full queue or a timeout: the group's overflow moves the call to another group, once per group (so two
+   * groups overflowing into each other cannot bounce a caller forever), or hangs up with the reason.
+   */
+  private overflow(call: Call, reason: 'queue-full' | 'queue-timeout'): void {
+    const from = call.skillGroupId;
+    const { overflow } = this.queueRules(call.instanceId, from);
+    call.overflowedFrom.add(from);
+    if (overflow.action === 'group' && !call.overflowedFrom.has(overflow.skillGroupId)) {
+      if (call.phase === 'queued') this.move(call, 'overflow');
+      this.queued.delete(call);
+      this.note(call, 'overflow', '', `${from} → ${overflow.skillGroupId} (${reason})`);
+      this.enqueue(call, overflow.skillGroupId, false);
+      return;
+    }
+    this.end(call, reason, 'system', reason);
   }
 
   private scheduleDistribution(): void {
@@ -873,6 +902,7 @@ export class CallService {
       third: null,
       muted: false,
       excluded: new Set(),
+      overflowedFrom: new Set(),
       business: { memberId: '', memberName: '', fromSource: '', taskId: '', channelId: '', caseId: '' },
       location: parties.customer === null ? null : this.deps.locator.locate(parties.customer),
       offeredAt: now,

@@ -73,6 +73,8 @@ export interface Call {
   muted: boolean;
   /** Agents who already rang for this call and must not ring again for it. */
   readonly excluded: Set<string>;
+  /** Groups this call already overflowed from (it never overflows back into them). */
+  readonly overflowedFrom: Set<string>;
   readonly business: BusinessFields;
   location: NumberLocation | null;
   // timestamps (epoch ms)

@@ -190,6 +190,51 @@ describe('an inbound call to the hotline', () => {
   });
 });
 
+describe('queue overflow per skill group', () => {
+  it('moves callers of a full group to its overflow group', async () => {
+    const c = await start({ checkIn: ['1003'] });
+    const updated = await c.admin('PATCH', '/v1/admin/instances/demo/skill-groups/support', {
+      queue: { maxLength: 0, overflow: { action: 'group', skillGroupId: 'sales' } },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body.queue).toEqual({ maxLength: 0, overflow: { action: 'group', skillGroupId: 'sales' } });
+    const carol = agent(c, '1003');
+    const c0 = carol.messages().length;
+    const connId = await c.placeCall('13812345678');
+    const rings = await carol.waitFor('AgentRinging', c0);
+    expect(rings.data.connId).toBe(connId);
+    const events = (await record(c, connId)).events.map((e) => e.type);
+    expect(events).toEqual(expect.arrayContaining(['queue-full', 'overflow']));
+  });
+
+  it('overflows on timeout, and never bounces a caller back into a group it left', async () => {
+    const c = await start({ checkIn: [] });
+    await c.admin('PATCH', '/v1/admin/instances/demo/skill-groups/support', {
+      queue: { timeoutSeconds: 1, overflow: { action: 'group', skillGroupId: 'sales' } },
+    });
+    await c.admin('PATCH', '/v1/admin/instances/demo/skill-groups/sales', {
+      queue: { timeoutSeconds: 1, overflow: { action: 'group', skillGroupId: 'support' } },
+    });
+    const connId = await c.placeCall('13812345678');
+    await until(async () => (await record(c, connId)).disposition === 'queue-timeout', 4000);
+    const cdr = await record(c, connId);
+    expect(cdr.events.filter((e) => e.type === 'overflow')).toHaveLength(1);
+    expect(cdr.skillGroupId).toBe('sales');
+  });
+
+  it('refuses an overflow into the group itself or into an unknown group', async () => {
+    const c = await start({ checkIn: [] });
+    const self = await c.admin('PATCH', '/v1/admin/instances/demo/skill-groups/support', {
+      queue: { overflow: { action: 'group', skillGroupId: 'support' } },
+    });
+    expect(self.status).toBe(400);
+    const unknown = await c.admin('PATCH', '/v1/admin/instances/demo/skill-groups/support', {
+      queue: { overflow: { action: 'group', skillGroupId: 'nowhere' } },
+    });
+    expect(unknown.body.code).toBe('SkillGroupNotFound');
+  });
+});
+
 describe('an outbound call (doCallOut)', () => {
   it('dials with the first caller id of the agent, and connects when the callee answers', async () => {
     const c = await start();
