@@ -31,6 +31,7 @@ export interface Benchmark {
 /** Add a benchmark here; it is loaded only when it runs, so a subset does not pay for the others' imports. */
 const BENCHMARKS: readonly { readonly name: string; load(): Promise<Benchmark> }[] = [
   { name: 'event-channel', load: async () => (await import('./event-channel.js')).eventChannelBenchmark },
+  { name: 'acd', load: async () => (await import('./acd.js')).acdBenchmark },
 ];
 
 async function main(argv: readonly string[]): Promise<number> {

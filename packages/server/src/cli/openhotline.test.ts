@@ -1,5 +1,6 @@
 import { AgentBarStatus } from '@openhotline/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemo } from '../seed.js';
 import { startTestServer, TEST_ADMIN_KEY, type TestServer } from '../test-support/test-server.js';
 import { runCli } from './openhotline.js';
 
@@ -420,6 +421,287 @@ describe('the CLI reports failures', () => {
       expect(outcome.stdout).toContain('agent create --instance ID --id ID --name NAME');
       expect(outcome.stdout).toContain('token --client-id ID --client-secret SECRET');
       expect(outcome.requests).toBe(0);
+    }
+  });
+});
+
+describe('an operator drives calls with the CLI', () => {
+  // A server of its own with the demo seed: agents 1001-1003, hotline 4008001000 → support. Nobody is checked
+  // in with a channel, so every caller waits in the queue until it hangs up.
+  let demo: TestServer;
+  const inst = ['--instance', 'demo'];
+  const run = (argv: string[]) => cli(argv, { OPENHOTLINE_URL: demo.url, OPENHOTLINE_ADMIN_KEY: TEST_ADMIN_KEY });
+  const runJson = async (argv: string[]): Promise<Json> => {
+    const outcome = await run(argv);
+    if (outcome.code !== 0) throw new Error(`${argv.join(' ')} exited ${outcome.code}: ${outcome.stderr}`);
+    return JSON.parse(outcome.stdout) as Json;
+  };
+  const place = async (from: string, ...more: string[]): Promise<string> => {
+    const placed = await runJson(['call', 'place', ...inst, '--from', from, '--to', '4008001000', ...more]);
+    if (typeof placed.connId !== 'string') throw new Error(`no connId in ${JSON.stringify(placed)}`);
+    return placed.connId;
+  };
+
+  beforeAll(async () => {
+    demo = await startTestServer();
+    seedDemo(demo.hotline);
+  });
+
+  afterAll(async () => {
+    await demo.close();
+  });
+
+  it('places a call that waits in the queue, presses keys, hangs it up and finds its record', async () => {
+    const connId = await place('13800138000', '--hangup-after', '30');
+
+    const live = itemsOf(await runJson(['call', 'list', ...inst]));
+    expect(live).toHaveLength(1);
+    expect(live[0]).toMatchObject({ connId, direction: 'inbound', ani: '13800138000', dnis: '4008001000' });
+    expect(live[0]).toMatchObject({ disposition: 'active', skillGroupId: 'support' });
+
+    const queues = itemsOf(await runJson(['queue', 'list', ...inst]));
+    const support = queues.find((q) => q.skillGroupId === 'support');
+    expect(support).toMatchObject({ readyAgents: 0, waiting: [{ connId, position: 1, ani: '13800138000' }] });
+    const table = await run(['queue', 'list', ...inst, '--format', 'table']);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]?.split(/\s{2,}/)).toEqual(['skillGroupId', 'readyAgents', 'waiting', 'longestWaitMs', 'callers']);
+    expect(lines.find((l) => l.startsWith('support'))).toMatch(new RegExp(`^support\\s+0\\s+1\\s+\\d+\\s+${connId}$`));
+
+    expect(await run(['call', 'dtmf', ...inst, '--conn-id', connId, '--digits', '12#'])).toMatchObject({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
+    const hungUp = await run(['call', 'hangup', ...inst, '--conn-id', connId]);
+    expect(hungUp).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(itemsOf(await runJson(['call', 'list', ...inst]))).toEqual([]);
+    expect(
+      itemsOf(await runJson(['queue', 'list', ...inst])).every(
+        (q) => Array.isArray(q.waiting) && q.waiting.length === 0,
+      ),
+    ).toBe(true);
+
+    const abandoned = itemsOf(await runJson(['record', 'list', ...inst, '--disposition', 'abandoned']));
+    expect(abandoned.map((r) => r.connId)).toEqual([connId]);
+    expect(abandoned[0]).toMatchObject({ releasedBy: 'customer', agentId: '' });
+    expect(itemsOf(await runJson(['record', 'list', ...inst, '--disposition', 'answered']))).toEqual([]);
+
+    const record = await runJson(['record', 'get', ...inst, connId]);
+    expect(record).toMatchObject({ connId, disposition: 'abandoned' });
+    const events = Array.isArray(record.events) ? (record.events as Json[]) : [];
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['offered', 'queued', 'dtmf-received', 'ended']));
+    expect(events.find((e) => e.type === 'dtmf-received')).toMatchObject({ detail: '12#' });
+
+    const recordTable = await run(['record', 'get', ...inst, '--conn-id', connId, '--format', 'table']);
+    expect(recordTable.stdout).toMatch(
+      /^connId\s+direction\s+disposition\s+ani\s+dnis\s+skillGroupId\s+agentId\s+offeredAt/,
+    );
+    expect(recordTable.stdout).toMatch(
+      new RegExp(`${connId}\\s+inbound\\s+abandoned\\s+13800138000\\s+4008001000\\s+support\\s+\\S+\\s+\\d{4}-`),
+    );
+
+    // The caller is gone: a second hang-up or key press is the server's CallNotFound.
+    const again = await run(['call', 'hangup', ...inst, '--conn-id', connId]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^error CallNotFound: /);
+    const keys = await run(['call', 'dtmf', ...inst, connId, '--digits', '1']);
+    expect(keys.stderr).toMatch(/^error CallNotFound: /);
+  });
+
+  it('filters records by time and follows the pages with --all', async () => {
+    const before = Date.now();
+    const connIds: string[] = [];
+    for (const from of ['13800000011', '13800000012', '13800000013']) {
+      const connId = await place(from);
+      connIds.push(connId);
+      expect((await run(['call', 'hangup', ...inst, '--conn-id', connId])).code).toBe(0);
+    }
+    expect(itemsOf(await runJson(['call', 'list', ...inst]))).toEqual([]);
+    const newestFirst = [...connIds].reverse();
+
+    const since = ['record', 'list', ...inst, '--from', new Date(before).toISOString()];
+    expect(itemsOf(await runJson(since)).map((r) => r.connId)).toEqual(newestFirst);
+    expect(itemsOf(await runJson([...since.slice(0, -1), String(before)])).map((r) => r.connId)).toEqual(newestFirst);
+    expect(itemsOf(await runJson([...since, '--to', String(before)]))).toEqual([]);
+
+    const first = await runJson([...since, '--limit', '1']);
+    expect(itemsOf(first).map((r) => r.connId)).toEqual([newestFirst[0]]);
+    expect(typeof first.nextCursor).toBe('string');
+    const second = await runJson([...since, '--limit', '1', '--cursor', String(first.nextCursor)]);
+    expect(itemsOf(second).map((r) => r.connId)).toEqual([newestFirst[1]]);
+
+    let requests = 0;
+    const all = await cli([...since, '--limit', '1', '--all'], {
+      OPENHOTLINE_URL: demo.url,
+      OPENHOTLINE_ADMIN_KEY: TEST_ADMIN_KEY,
+    }).then((outcome) => {
+      requests = outcome.requests;
+      return JSON.parse(outcome.stdout) as Json;
+    });
+    expect(all).toEqual({ items: expect.any(Array), nextCursor: null });
+    expect(itemsOf(all).map((r) => r.connId)).toEqual(newestFirst);
+    // Three pages of one: the last one says there is no more.
+    expect(requests).toBe(3);
+
+    expect(itemsOf(await runJson([...since, '--direction', 'outbound']))).toEqual([]);
+    expect(itemsOf(await runJson([...since, '--skill-group', 'support', '--direction', 'inbound']))).toHaveLength(3);
+
+    const table = await run([...since, '--format', 'table']);
+    expect(table.stdout.trimEnd().split('\n')).toHaveLength(4);
+    expect(table.stdout).not.toContain('events');
+  });
+
+  it('runs a generator of callers who give up, and stops it', async () => {
+    const since = String(Date.now());
+    const started = await runJson([
+      'call',
+      'generate',
+      ...inst,
+      '--to',
+      '4008001000',
+      '--rate',
+      '600',
+      '--count',
+      '2',
+      '--abandon-after',
+      '0.2',
+    ]);
+    expect(started).toEqual({ running: true, placed: 1 });
+    // One caller at once, the second 100 ms later; each gives up 200 ms after calling, and the generator stops.
+    const abandoned = ['record', 'list', ...inst, '--from', since, '--disposition', 'abandoned'];
+    await expect.poll(async () => itemsOf(await runJson(abandoned)).length, { timeout: 5000 }).toBe(2);
+    expect(itemsOf(await runJson(['call', 'list', ...inst]))).toEqual([]);
+    // The generator stopped itself after --count; stopping again is harmless.
+    expect(await runJson(['call', 'stop-generator', ...inst])).toMatchObject({ running: false });
+
+    const endless = await runJson([
+      'call',
+      'generate',
+      ...inst,
+      '--to',
+      '4008001000',
+      '--rate',
+      '1',
+      '--abandon-after',
+      '0',
+    ]);
+    expect(endless).toEqual({ running: true, placed: 1 });
+    expect(await runJson(['call', 'stop-generator', ...inst])).toEqual({ running: false, placed: 1 });
+
+    const unknown = await run(['call', 'generate', ...inst, '--to', '4009999999', '--rate', '60']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error HotlineNumberNotFound: /);
+  });
+
+  it("places an outbound call on an agent's behalf with the business fields", async () => {
+    demo.hotline.agents.checkin('demo', '1001', {});
+    // Ends in 0002: the virtual carrier lets it ring unanswered, so the call stays up for the test.
+    const call = await runJson([
+      'call',
+      'out',
+      ...inst,
+      '--agent',
+      '1001',
+      '--number',
+      '13912340002',
+      '--caller-id',
+      '02160000002',
+      '--member-id',
+      'M42',
+      '--member-name',
+      'Zhang San',
+      '--from-source',
+      'ticket_out',
+      '--task-id',
+      'T7',
+      '--channel-id',
+      'C1',
+      '--case-id',
+      'K9',
+    ]);
+    expect(call).toMatchObject({
+      direction: 'outbound',
+      state: 'dialing',
+      dnis: '13912340002',
+      memberId: 'M42',
+      memberName: 'Zhang San',
+      fromSource: 'ticket_out',
+      taskId: 'T7',
+      channelId: 'C1',
+      caseId: 'K9',
+    });
+    expect(await runJson(['agent', 'status', ...inst, '--id', '1001'])).toMatchObject({
+      status: AgentBarStatus.AgentCallDialOut,
+    });
+    const busy = await run(['call', 'out', ...inst, '--agent', '1001', '--number', '13912340002']);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toMatch(/^error IllegalTransition: /);
+
+    await runJson(['agent', 'force-checkout', ...inst, '--id', '1001']);
+    const record = await runJson(['record', 'get', ...inst, '--conn-id', String(call.connId)]);
+    expect(record).toMatchObject({
+      direction: 'outbound',
+      callerIdUsed: '02160000002',
+      memberId: 'M42',
+      agentId: '1001',
+    });
+    expect(record.disposition).not.toBe('active');
+
+    demo.hotline.agents.checkin('demo', '1002', {});
+    const wrongId = await run([
+      'call',
+      'out',
+      ...inst,
+      '--agent',
+      '1002',
+      '--number',
+      '13912340002',
+      '--caller-id',
+      '02199999999',
+    ]);
+    expect(wrongId.code).toBe(1);
+    expect(wrongId.stderr).toMatch(/^error CallerIdNotAllowed: /);
+    const badSource = await run(['call', 'out', ...inst, '--agent', '1002', '--number', '139', '--from-source', 'crm']);
+    expect(badSource.stderr).toMatch(/^error ValidationFailed: /);
+  });
+
+  it('refuses wrong call, queue and record command lines without sending anything', async () => {
+    const cases: [string[], RegExp][] = [
+      [['call', 'place', ...inst, '--from', '13800138000'], /--to is required/],
+      [
+        ['call', 'place', ...inst, '--to', '4008001000', '--from', '1', '--hangup-after', 'soon'],
+        /--hangup-after must be a number/,
+      ],
+      [['call', 'hangup', ...inst], /--conn-id is required/],
+      [['call', 'dtmf', ...inst, '--conn-id', 'c1'], /--digits is required/],
+      [['call', 'generate', ...inst, '--to', '4008001000'], /--rate is required/],
+      [['call', 'generate', ...inst, '--to', '4008001000', '--rate', 'fast'], /--rate must be a number/],
+      [
+        ['call', 'generate', ...inst, '--to', '4008001000', '--rate', '6', '--count', '1.5'],
+        /--count must be an integer/,
+      ],
+      [['call', 'out', ...inst, '--number', '139'], /--agent is required/],
+      [['call', 'list', ...inst, '--digits', '1'], /--digits does not apply here/],
+      [['call', 'ring', ...inst], /unknown action "call ring"/],
+      [['queue', 'list'], /--instance is required/],
+      [['record', 'list', ...inst, '--from', 'yesterday'], /--from must be an ISO time or epoch milliseconds/],
+      [['record', 'list', ...inst, '--limit', 'all'], /--limit must be an integer/],
+      [['record', 'get', ...inst], /--conn-id is required/],
+    ];
+    for (const [argv, message] of cases) {
+      const outcome = await run(argv);
+      expect({ argv, code: outcome.code, requests: outcome.requests, stdout: outcome.stdout }).toEqual({
+        argv,
+        code: 2,
+        requests: 0,
+        stdout: '',
+      });
+      expect(outcome.stderr).toMatch(message);
+      expect(outcome.stderr).toMatch(/\nusage: openhotline .+\n$/);
+    }
+    const help = await run(['help']);
+    for (const line of ['call place --instance ID', 'call out --instance ID --agent ID', 'queue list', 'record list']) {
+      expect(help.stdout).toContain(line);
     }
   });
 });

@@ -68,6 +68,27 @@ const OPTIONS = {
   'client-secret': { type: 'string' },
   agent: { type: 'string' },
   'expires-in': { type: 'string' },
+  // calls: virtual callers, the generator, callouts (`--from`/`--to` are numbers here, times for records)
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'conn-id': { type: 'string' },
+  digits: { type: 'string' },
+  'hangup-after': { type: 'string' },
+  'abandon-after': { type: 'string' },
+  rate: { type: 'string' },
+  count: { type: 'string' },
+  'caller-id': { type: 'string' },
+  'member-id': { type: 'string' },
+  'member-name': { type: 'string' },
+  'from-source': { type: 'string' },
+  'task-id': { type: 'string' },
+  'channel-id': { type: 'string' },
+  'case-id': { type: 'string' },
+  // call records
+  direction: { type: 'string' },
+  disposition: { type: 'string' },
+  cursor: { type: 'string' },
+  all: { type: 'boolean' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -157,6 +178,25 @@ class Args {
     return parsed;
   }
 
+  /** A time as epoch milliseconds or an ISO-8601 date (`2024-05-01`, `2024-05-01T08:00:00+08:00`). */
+  time(name: OptionName): number | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    const parsed = /^\d+$/.test(value)
+      ? Number(value)
+      : /^\d{4}-\d\d-\d\d/.test(value)
+        ? Date.parse(value)
+        : Number.NaN;
+    if (!Number.isFinite(parsed)) {
+      throw new UsageError(`--${name} must be an ISO time or epoch milliseconds, not "${value}"`, this.usage);
+    }
+    return parsed;
+  }
+
+  flag(name: OptionName): boolean {
+    return this.values[name] === true;
+  }
+
   bool(name: OptionName): boolean | undefined {
     const value = this.string(name);
     if (value === undefined) return undefined;
@@ -177,7 +217,7 @@ class Args {
 }
 
 type Json = Record<string, unknown>;
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 interface Context {
   /** Calls the server; resolves to the parsed body (undefined for 204), rejects with RemoteError. */
@@ -192,6 +232,8 @@ interface Command {
   /** Whether the item may be named by a bare first argument instead of its flag. */
   readonly positional?: boolean;
   run(ctx: Context, args: Args): Promise<unknown>;
+  /** The rows of `--format table` when the result's items are too deep to read flat (calls, queues). */
+  tableRows?(result: unknown): readonly unknown[];
 }
 
 /** Keeps only the fields that were given, so an update changes what was asked and nothing else. */
@@ -445,7 +487,212 @@ function buildCommands(): Record<string, Record<string, Command>> {
   };
 }
 
-const COMMANDS = buildCommands();
+/** Epoch ms as ISO time for tables; call records keep numbers, people read dates. */
+function isoTime(value: unknown): unknown {
+  return typeof value === 'number' ? new Date(value).toISOString() : value;
+}
+
+function itemsOf(result: unknown): unknown[] {
+  return isObject(result) && Array.isArray(result.items) ? result.items : [];
+}
+
+/** A call record as one table row: who, what, when; the legs and events stay in the JSON output. */
+function recordRow(record: unknown): unknown {
+  if (!isObject(record)) return record;
+  // An empty field (no agent answered, nobody released yet) shows as "-", or the columns would not line up.
+  const row: Json = {
+    connId: record.connId,
+    direction: record.direction,
+    disposition: record.disposition,
+    ani: record.ani,
+    dnis: record.dnis,
+    skillGroupId: record.skillGroupId,
+    agentId: record.agentId,
+    offeredAt: isoTime(record.offeredAt),
+    answeredAt: isoTime(record.answeredAt),
+    endedAt: isoTime(record.endedAt),
+    releasedBy: record.releasedBy,
+    releaseReason: record.releaseReason,
+  };
+  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, value === '' ? null : value]));
+}
+
+/** One row per skill group; the waiting callers in queue order. */
+function queueRow(queue: unknown): unknown {
+  if (!isObject(queue)) return queue;
+  const waiting = Array.isArray(queue.waiting) ? queue.waiting.filter(isObject) : [];
+  return {
+    skillGroupId: queue.skillGroupId,
+    readyAgents: queue.readyAgents,
+    waiting: waiting.length,
+    longestWaitMs: queue.longestWaitMs,
+    callers: waiting.map((w) => w.connId),
+  };
+}
+
+const CALLOUT_OPTIONS =
+  '[--caller-id NUMBER] [--member-id ID] [--member-name NAME] [--from-source hotlinebs_out|ticket_out|other_system_out] [--task-id ID] [--channel-id ID] [--case-id ID]';
+const RECORD_FILTERS =
+  '[--agent ID] [--skill-group ID] [--direction inbound|outbound|internal] [--disposition D] [--from TIME] [--to TIME] [--limit N] [--cursor C] [--all]';
+/** The most pages `record list --all` follows: a runaway loop on a server bug must end. */
+const MAX_PAGES = 10_000;
+
+function callCommands(): Record<string, Record<string, Command>> {
+  const virtualCalls = (args: Args) => `${instancePath(args)}/virtual-calls`;
+  const virtualCall = (args: Args) => `${virtualCalls(args)}/${enc(args.key('conn-id'))}`;
+  const records = (args: Args) => `${instancePath(args)}/records`;
+  const script = (args: Args) =>
+    defined({ hangupAfterSeconds: args.number('hangup-after'), abandonAfterSeconds: args.number('abandon-after') });
+
+  const recordQuery = (args: Args, cursor: string | undefined): string => {
+    const filters = defined({
+      agentId: args.string('agent'),
+      skillGroupId: args.string('skill-group'),
+      direction: args.string('direction'),
+      disposition: args.string('disposition'),
+      from: args.time('from'),
+      to: args.time('to'),
+      limit: args.int('limit'),
+      cursor,
+    });
+    const query = new URLSearchParams(
+      Object.entries(filters).map(([key, value]): [string, string] => [key, String(value)]),
+    ).toString();
+    return query ? `?${query}` : '';
+  };
+
+  return {
+    call: {
+      place: {
+        usage: 'call place --instance ID --from NUMBER --to HOTLINE [--hangup-after S] [--abandon-after S]',
+        summary:
+          'a virtual customer calls a hotline number (hangs up S seconds after being answered, or gives up S seconds unanswered); prints the connId',
+        flags: ['instance', 'from', 'to', 'hangup-after', 'abandon-after'],
+        run: (ctx, args) =>
+          ctx.call('POST', virtualCalls(args), {
+            body: { from: args.required('from'), to: args.required('to'), ...script(args) },
+          }),
+      },
+      hangup: {
+        usage: 'call hangup --instance ID --conn-id CONN',
+        summary: 'the virtual customer of a call hangs up',
+        flags: ['instance', 'conn-id'],
+        positional: true,
+        run: (ctx, args) => ctx.call('POST', `${virtualCall(args)}/hangup`),
+      },
+      dtmf: {
+        usage: 'call dtmf --instance ID --conn-id CONN --digits 12#',
+        summary: 'the virtual customer of a call presses keys',
+        flags: ['instance', 'conn-id', 'digits'],
+        positional: true,
+        run: (ctx, args) => {
+          const path = `${virtualCall(args)}/dtmf`;
+          return ctx.call('POST', path, { body: { digits: args.required('digits') } });
+        },
+      },
+      list: {
+        usage: 'call list --instance ID',
+        summary: 'the calls in progress',
+        flags: ['instance'],
+        run: (ctx, args) => ctx.call('GET', `${instancePath(args)}/calls`),
+        tableRows: (result) => itemsOf(result).map(recordRow),
+      },
+      generate: {
+        usage:
+          'call generate --instance ID --to HOTLINE --rate PER_MINUTE [--count N] [--hangup-after S] [--abandon-after S]',
+        summary: 'keep placing virtual callers at a rate (replaces a running generator)',
+        flags: ['instance', 'to', 'rate', 'count', 'hangup-after', 'abandon-after'],
+        run: (ctx, args) => {
+          const path = `${virtualCalls(args)}/generator`;
+          const to = args.required('to');
+          args.required('rate');
+          return ctx.call('PUT', path, {
+            body: { to, ratePerMinute: args.number('rate'), ...defined({ count: args.int('count') }), ...script(args) },
+          });
+        },
+      },
+      'stop-generator': {
+        usage: 'call stop-generator --instance ID',
+        summary: 'stop placing virtual callers',
+        flags: ['instance'],
+        run: (ctx, args) => ctx.call('DELETE', `${virtualCalls(args)}/generator`),
+      },
+      out: {
+        usage: `call out --instance ID --agent ID --number NUMBER ${CALLOUT_OPTIONS}`,
+        summary: "place an outbound call on an agent's behalf (the agent's bar shows it as dialed by the agent)",
+        flags: [
+          'instance',
+          'agent',
+          'number',
+          'caller-id',
+          'member-id',
+          'member-name',
+          'from-source',
+          'task-id',
+          'channel-id',
+          'case-id',
+        ],
+        run: (ctx, args) => {
+          const path = `${instancePath(args)}/agents/${enc(args.required('agent'))}/callout`;
+          const body = {
+            number: args.required('number'),
+            ...defined({
+              calloutNumber: args.string('caller-id'),
+              memberId: args.string('member-id'),
+              memberName: args.string('member-name'),
+              fromSource: args.string('from-source'),
+              taskId: args.string('task-id'),
+              channelId: args.string('channel-id'),
+              caseId: args.string('case-id'),
+            }),
+          };
+          return ctx.call('POST', path, { body });
+        },
+      },
+    },
+    queue: {
+      list: {
+        usage: 'queue list --instance ID',
+        summary: 'the queues: waiting callers in order, how long they wait, ready agents',
+        flags: ['instance'],
+        run: (ctx, args) => ctx.call('GET', `${instancePath(args)}/queues`),
+        tableRows: (result) => itemsOf(result).map(queueRow),
+      },
+    },
+    record: {
+      list: {
+        usage: `record list --instance ID ${RECORD_FILTERS}`,
+        summary: 'call records, newest first; --all follows the pages to the end',
+        flags: ['instance', 'agent', 'skill-group', 'direction', 'disposition', 'from', 'to', 'limit', 'cursor', 'all'],
+        run: async (ctx, args) => {
+          const path = records(args);
+          let page = await ctx.call('GET', `${path}${recordQuery(args, args.string('cursor'))}`);
+          if (!args.flag('all')) return page;
+          const items: unknown[] = [];
+          for (let pages = 1; ; pages++) {
+            items.push(...itemsOf(page));
+            const next = isObject(page) ? page.nextCursor : null;
+            if (typeof next !== 'string' || next === '') return { items, nextCursor: null };
+            // Cut short, the output says where to go on rather than claiming it is complete.
+            if (pages >= MAX_PAGES) return { items, nextCursor: next };
+            page = await ctx.call('GET', `${path}${recordQuery(args, next)}`);
+          }
+        },
+        tableRows: (result) => itemsOf(result).map(recordRow),
+      },
+      get: {
+        usage: 'record get --instance ID --conn-id CONN',
+        summary: 'one call record, with its legs and events',
+        flags: ['instance', 'conn-id'],
+        positional: true,
+        run: (ctx, args) => ctx.call('GET', `${records(args)}/${enc(args.key('conn-id'))}`),
+        tableRows: (result) => [recordRow(result)],
+      },
+    },
+  };
+}
+
+const COMMANDS = { ...buildCommands(), ...callCommands() };
 
 const TOKEN_COMMAND: Command = {
   usage: 'token --client-id ID --client-secret SECRET [--agent ID] [--expires-in SECONDS]',
@@ -489,6 +736,8 @@ function helpText(): string {
     'Switches (--can-see-full-numbers, --enabled, --ready-on-checkin) take true/false, or stand alone for true;',
     '--no-<switch> sets false. Removing prints nothing. Errors print "error <code>: <message>" and exit 1;',
     'a wrong command line exits 2.',
+    'Times (--from/--to of record list) are epoch milliseconds or ISO-8601 (a date alone is UTC midnight);',
+    'durations (--hangup-after, --abandon-after) are seconds.',
     '',
   );
   return lines.join('\n');
@@ -500,9 +749,10 @@ function isObject(value: unknown): value is Json {
 
 // ---------- output ----------
 
-function formatOutput(result: unknown, format: 'json' | 'table'): string {
+function formatOutput(result: unknown, format: 'json' | 'table', command: Command): string {
   if (result === undefined) return '';
   if (format === 'json') return `${JSON.stringify(result, null, 2)}\n`;
+  if (command.tableRows) return renderTable(command.tableRows(result));
   const rows = isObject(result) && Array.isArray(result.items) ? result.items : [result];
   return renderTable(rows);
 }
@@ -686,6 +936,6 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
 
   const args = new Args(values, extra, command.usage);
   const result = await command.run(ctx, args);
-  io.stdout(formatOutput(result, format));
+  io.stdout(formatOutput(result, format, command));
   return 0;
 }

@@ -22,6 +22,8 @@ export class VirtualCaller implements CarrierLeg {
   constructor(
     private readonly clock: Clock,
     private readonly script: VirtualCallerScript = {},
+    /** Told once when the leg ends, from either side. */
+    private readonly onEnded: () => void = () => {},
   ) {}
 
   /** Connects the caller to the call service's events for this leg and starts its abandon clock. */
@@ -47,6 +49,7 @@ export class VirtualCaller implements CarrierLeg {
     this.ended = true;
     this.timer?.cancel();
     this.events?.hungUp();
+    this.onEnded();
   }
 
   /** Digits the customer presses (reported to the call as DTMF from the far end). */
@@ -55,8 +58,10 @@ export class VirtualCaller implements CarrierLeg {
   }
 
   hangup(): void {
+    if (this.ended) return;
     this.ended = true;
     this.timer?.cancel();
+    this.onEnded();
   }
 
   sendDtmf(digits: string): void {

@@ -22,6 +22,7 @@ import { settingsOf } from '../directory-service.js';
 import type { Logger } from '../logger.js';
 import { maskNumber } from '../masking.js';
 import { type AgentPart, type Call, callStateOf, type OfferPurpose, toRecord } from './call.js';
+import { WaitingCalls } from './waiting-calls.js';
 
 export interface CallServiceDeps {
   readonly storage: Storage;
@@ -61,7 +62,7 @@ const DIALABLE = /^\+?[0-9]{3,20}$/;
 export class CallService {
   private readonly calls = new Map<string, Call>();
   private readonly byAgent = new Map<AgentKey, Set<string>>();
-  private readonly queued = new Set<Call>();
+  private readonly queued = new WaitingCalls();
   private readonly acd: AcdPolicy;
   private queueSeq = 0;
   private distributionScheduled = false;
@@ -312,6 +313,7 @@ export class CallService {
   /** Blind transfer: the agent leaves at once; the target gets the call. */
   transfer(instanceId: string, agentId: string, connId: string, target: TransferTarget): CallView {
     const call = this.handledCall(instanceId, agentId, connId);
+    this.refuseOnInternal(call, 'transfer');
     switch (target.type) {
       case 'agent': {
         if (target.agentId === agentId)
@@ -351,6 +353,7 @@ export class CallService {
   /** Attended transfer, step 1: the customer waits on hold while the agent calls the target. */
   consult(instanceId: string, agentId: string, connId: string, target: TransferTarget): CallView {
     const call = this.handledCall(instanceId, agentId, connId);
+    this.refuseOnInternal(call, 'consult');
     if (!callTransition(call.phase, 'consultStart').ok) throw this.illegal(call, 'consultStart');
     switch (target.type) {
       case 'agent':
@@ -383,6 +386,14 @@ export class CallService {
     if (!callTransition(call.phase, 'consultCancel').ok) throw this.illegal(call, 'consultCancel');
     this.agentCommand(call, agentId, { type: 'thirdRetrieveRequest' }, 'consult-cancel');
     this.dropThird(call, 'agent', 'consult-cancelled');
+    // Cancelled before the consulted agent answered: its phone stops ringing.
+    const ringing = call.ringing;
+    if (ringing?.purpose === 'consult') {
+      ringing.timer?.cancel();
+      call.ringing = null;
+      this.releaseAgentFromCall(call, ringing.agentId, 'agent', 'consult-cancelled');
+      this.unindex(call, ringing.agentId);
+    }
     this.move(call, 'consultCancel');
     this.note(call, 'consult-cancelled', agentId, '');
     this.agentCommand(call, agentId, { type: 'thirdLeft' }, 'consult-cancel');
@@ -424,9 +435,9 @@ export class CallService {
       .list(instanceId)
       .filter((g) => !options.skillGroupIds || options.skillGroupIds.includes(g.id));
     return groups.map((group) => {
-      const waiting = [...this.queued]
-        .filter((c) => c.instanceId === instanceId && c.skillGroupId === group.id)
-        .sort((a, b) => a.queueOrder - b.queueOrder)
+      const waiting = this.queued
+        .line(instanceId)
+        .filter((c) => c.skillGroupId === group.id)
         .map((c, index) => ({
           connId: c.connId,
           position: index + 1,
@@ -511,10 +522,7 @@ export class CallService {
     const rules = this.queueRules(call.instanceId, skillGroupId);
     const now = this.deps.clock.now();
     if (!front) {
-      const waiting = [...this.queued].filter(
-        (c) => c.instanceId === call.instanceId && c.skillGroupId === skillGroupId,
-      ).length;
-      if (waiting >= rules.maxLength) {
+      if (this.queued.count(call.instanceId, skillGroupId) >= rules.maxLength) {
         call.skillGroupId = skillGroupId;
         this.note(call, 'queue-full', '', skillGroupId);
         this.overflow(call, 'queue-full');
@@ -555,7 +563,7 @@ export class CallService {
     call.overflowedFrom.add(from);
     if (overflow.action === 'group' && !call.overflowedFrom.has(overflow.skillGroupId)) {
       if (call.phase === 'queued') this.move(call, 'overflow');
-      this.queued.delete(call);
+      this.queued.remove(call);
       this.note(call, 'overflow', '', `${from} → ${overflow.skillGroupId} (${reason})`);
       this.enqueue(call, overflow.skillGroupId, false);
       return;
@@ -576,17 +584,13 @@ export class CallService {
   /** Offers waiting calls, oldest first, to the longest-idle ready agents of their groups. */
   private distribute(): void {
     if (this.closed || this.queued.size === 0) return;
-    const byInstance = new Map<string, Call[]>();
-    for (const call of this.queued) {
-      const list = byInstance.get(call.instanceId) ?? [];
-      list.push(call);
-      byInstance.set(call.instanceId, list);
-    }
-    for (const [instanceId, calls] of byInstance) {
+    for (const instanceId of this.queued.instanceIds()) {
       const ready = this.deps.agents.readyAgents(instanceId);
+      if (ready.length === 0) continue;
       const taken = new Set<string>();
-      calls.sort((a, b) => a.queueOrder - b.queueOrder);
-      for (const call of calls) {
+      // A copy: offering takes calls out of the line while we walk it.
+      for (const call of [...this.queued.line(instanceId)]) {
+        if (taken.size === ready.length) break;
         const candidates = ready.filter((r) => !taken.has(r.agentId) && r.skillGroupIds.includes(call.skillGroupId));
         const choice = this.acd.pick(candidates, call.excluded);
         if (!choice) continue;
@@ -602,7 +606,7 @@ export class CallService {
 
   private offer(call: Call, agentId: string, purpose: OfferPurpose): void {
     if (purpose === 'queue') this.move(call, 'offer');
-    this.queued.delete(call);
+    this.queued.remove(call);
     const settings = settingsOf(this.deps.storage.instances.get(call.instanceId));
     const part = this.newPart(agentId);
     call.ringing = { ...part, purpose, timer: undefined };
@@ -643,8 +647,11 @@ export class CallService {
         else this.end(call, 'failed', 'system', 'transfer-not-answered');
         break;
       case 'consult':
-        this.move(call, 'thirdGone');
-        if (call.agent) this.agentCommand(call, call.agent.agentId, { type: 'thirdLeft' }, why);
+        // The consultation may already be over (cancelled while this agent was still ringing).
+        if (call.phase === 'consulting') {
+          this.move(call, 'thirdGone');
+          if (call.agent) this.agentCommand(call, call.agent.agentId, { type: 'thirdLeft' }, why);
+        }
         this.writeRecord(call);
         break;
       case 'internal':
@@ -755,7 +762,7 @@ export class CallService {
     call.queueTimer?.cancel();
     call.dialTimer?.cancel();
     call.ringing?.timer?.cancel();
-    this.queued.delete(call);
+    this.queued.remove(call);
     call.endedAt = this.deps.clock.now();
     call.disposition = disposition;
     call.releasedBy = releasedBy;
@@ -779,6 +786,7 @@ export class CallService {
   private releaseHandler(call: Call, releasedBy: CallRecord['releasedBy'], reason: string): void {
     const handler = call.agent;
     if (!handler) return;
+    this.leaveLeg(call, handler.legId);
     call.agent = null;
     this.releaseAgentFromCall(call, handler.agentId, releasedBy, reason);
     this.unindex(call, handler.agentId);
@@ -830,11 +838,33 @@ export class CallService {
     };
     call.third = third;
     this.joinLeg(call, legId, 'third', number, 'virtual');
+    const settings = settingsOf(this.deps.storage.instances.get(call.instanceId));
+    // The network may never answer (or never say so): the same no-answer time as an outbound call applies.
+    const noAnswer = this.deps.clock.setTimer(() => {
+      if (call.third !== third || third.answered || call.phase === 'ended') return;
+      third.leg?.hangup();
+      failed('no-answer');
+    }, settings.outboundNoAnswerSeconds * 1000);
+    const failed = (reason: DialFailure) => {
+      noAnswer.cancel();
+      if (call.third !== third || call.phase === 'ended') return;
+      call.third = null;
+      this.leaveLeg(call, legId);
+      this.note(call, 'third-failed', '', reason);
+      if (purpose === 'consult') {
+        this.move(call, 'thirdGone');
+        if (call.agent) this.agentCommand(call, call.agent.agentId, { type: 'thirdLeft' }, reason);
+        this.writeRecord(call);
+      } else {
+        this.end(call, 'failed', 'system', `transfer-${reason}`);
+      }
+    };
     third.leg = this.deps.carrier.dial(
       { connId: call.connId, to: number, from: call.callerIdUsed || call.dnis },
       {
         ringing: () => {},
         answered: () => {
+          noAnswer.cancel();
           if (call.third !== third || call.phase === 'ended') return;
           third.answered = true;
           this.note(call, 'third-answered', '', number);
@@ -847,20 +877,9 @@ export class CallService {
           }
           this.writeRecord(call);
         },
-        failed: (reason) => {
-          if (call.third !== third || call.phase === 'ended') return;
-          call.third = null;
-          this.leaveLeg(call, legId);
-          this.note(call, 'third-failed', '', reason);
-          if (purpose === 'consult') {
-            this.move(call, 'thirdGone');
-            if (call.agent) this.agentCommand(call, call.agent.agentId, { type: 'thirdLeft' }, reason);
-            this.writeRecord(call);
-          } else {
-            this.end(call, 'failed', 'system', `transfer-${reason}`);
-          }
-        },
+        failed,
         hungUp: () => {
+          noAnswer.cancel();
           if (call.third === third) this.thirdNumberGone(call);
         },
       },
@@ -980,6 +999,14 @@ export class CallService {
       (ids.aid !== undefined && ids.aid !== '' && ids.aid !== part.legId) ||
       (ids.acid !== undefined && ids.acid !== '' && ids.acid !== (call.customer?.legId ?? ''));
     if (mismatched) throw new HotlineError('CallIdsMismatch', undefined, { connId: call.connId });
+  }
+
+  /**
+   * An internal call is two agents talking: the callee holds the third-party place, so there is no room for a
+   * transfer or consultation (a colleague can simply call the other one).
+   */
+  private refuseOnInternal(call: Call, action: string): void {
+    if (call.direction === 'internal') throw this.illegal(call, action, 'not possible on an internal call');
   }
 
   private move(call: Call, event: CallEvent): void {

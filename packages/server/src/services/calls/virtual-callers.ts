@@ -39,20 +39,20 @@ export class VirtualCallers {
 
   /** Places one virtual call; returns its connId. Throws HotlineNumberNotFound for an unknown number. */
   place(request: VirtualCallRequest): string {
-    const caller = new VirtualCaller(this.clock, {
-      ...(request.hangupAfterSeconds !== undefined ? { hangupAfterSeconds: request.hangupAfterSeconds } : {}),
-      ...(request.abandonAfterSeconds !== undefined ? { abandonAfterSeconds: request.abandonAfterSeconds } : {}),
-    });
-    const { connId, events, instanceId } = this.accept(request, caller);
-    this.callers.set(connId, { instanceId, caller });
-    caller.attach({
-      ...events,
-      hungUp: () => {
-        this.callers.delete(connId);
-        events.hungUp();
+    let connId = '';
+    const caller = new VirtualCaller(
+      this.clock,
+      {
+        ...(request.hangupAfterSeconds !== undefined ? { hangupAfterSeconds: request.hangupAfterSeconds } : {}),
+        ...(request.abandonAfterSeconds !== undefined ? { abandonAfterSeconds: request.abandonAfterSeconds } : {}),
       },
-    });
-    this.prune();
+      // However the call ends, the caller is forgotten (kept a little longer only for tests reading its DTMF).
+      () => this.ended(connId),
+    );
+    const accepted = this.accept(request, caller);
+    connId = accepted.connId;
+    if (!caller.isEnded) this.callers.set(connId, { instanceId: accepted.instanceId, caller });
+    caller.attach(accepted.events);
     return connId;
   }
 
@@ -121,9 +121,15 @@ export class VirtualCallers {
     return { ...accepted, instanceId: this.calls.instanceOf(accepted.connId) ?? '' };
   }
 
-  /** Forgets callers whose calls ended without them hanging up (the agent ended the call). */
-  private prune(): void {
-    if (this.callers.size < 1024) return;
-    for (const [connId, entry] of this.callers) if (entry.caller.isEnded) this.callers.delete(connId);
+  /** Ended callers stay readable (their DTMF) until 256 newer ones ended. */
+  private readonly recentlyEnded: string[] = [];
+
+  private ended(connId: string): void {
+    if (!connId) return;
+    this.recentlyEnded.push(connId);
+    while (this.recentlyEnded.length > 256) {
+      const old = this.recentlyEnded.shift();
+      if (old !== undefined) this.callers.delete(old);
+    }
   }
 }
