@@ -9,10 +9,13 @@ export default defineConfig({
     alias: {
       '@openhotline/protocol': src('protocol'),
       '@openhotline/server': src('server'),
+      '@openhotline/sdk': src('sdk'),
     },
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'scripts/**/*.test.ts', 'e2e/**/*.test.ts'],
+    // The browser tests load the SDK bundle from the server: build it once per run.
+    globalSetup: ['./e2e/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     // Two cores: integration tests each start a real server; keep contention bounded.

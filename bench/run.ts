@@ -32,6 +32,7 @@ export interface Benchmark {
 const BENCHMARKS: readonly { readonly name: string; load(): Promise<Benchmark> }[] = [
   { name: 'event-channel', load: async () => (await import('./event-channel.js')).eventChannelBenchmark },
   { name: 'acd', load: async () => (await import('./acd.js')).acdBenchmark },
+  { name: 'bundle-size', load: async () => (await import('./bundle-size.js')).bundleSizeBenchmark },
 ];
 
 async function main(argv: readonly string[]): Promise<number> {

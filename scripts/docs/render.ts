@@ -6,9 +6,17 @@ import {
   ChannelCloseCode,
   ERROR_CATALOGUE,
   ERROR_CODES,
+  EnumWSEventType,
   type ErrorSpec,
 } from '../../packages/protocol/src/index.js';
 import { COMMAND_TYPES, RULES, type RuleTarget } from '../../packages/server/src/domain/agent-machine.js';
+import {
+  CALL_EVENTS,
+  CALL_PHASES,
+  CALL_RULES,
+  type CallEvent,
+  type CallPhase,
+} from '../../packages/server/src/domain/call-machine.js';
 
 /**
  * Renders the generated reference docs from the tables they describe, so the docs cannot drift from the code:
@@ -19,6 +27,7 @@ import { COMMAND_TYPES, RULES, type RuleTarget } from '../../packages/server/src
 /** Every generated file, by its path from the repository root. */
 export const GENERATED_DOCS: readonly { readonly path: string; readonly render: () => string }[] = [
   { path: 'docs/agent-states.md', render: renderAgentStatesDoc },
+  { path: 'docs/call-states.md', render: renderCallStatesDoc },
   { path: 'docs/errors.md', render: renderErrorsDoc },
 ];
 
@@ -163,6 +172,528 @@ function renderMermaid(): string {
       lines.push(`  ${nameOf(from)} --> ${to}: ${type}`);
     }
   }
+  return lines.join('\n');
+}
+
+// ---- docs/call-states.md ----
+
+/** What each phase means; a Record, so a new phase fails to compile until it is described here. */
+const PHASE_TEXT: Readonly<Record<CallPhase, string>> = {
+  queued: 'Waiting in a skill group queue for a ready agent (an inbound call arrives here).',
+  ringing:
+    'Offered to one agent, whose phone rings: from the queue, or as the target of a blind transfer. (A consulted agent and the called agent of an internal call ring while the call stays `consulting` or `dialing`.)',
+  dialing:
+    'Being placed through the network or to another agent: an outbound call, an internal call, or a blind transfer to a number; the far end has not answered yet.',
+  talking:
+    'Two parties talk: the customer and the handling agent, the two agents of an internal call, or the customer and an external party after a transfer.',
+  held: 'The handling agent put the customer on hold (music).',
+  consulting:
+    'The customer waits on hold while the handling agent calls a third party (an agent, a skill group or a number): attended transfer, step 1.',
+  conference: 'Customer, handling agent and third party all talk.',
+  ended: 'Over, for everyone; terminal. The call record is closed with a disposition and a release reason.',
+};
+
+/** A status pushed to an agent, by value; its `agentCallCode` has the same name (see agent-states.md). */
+type Push = AgentBarStatus | 'resume';
+
+/** The agent's part ends: release, then after-call work at once (see agent-states.md for what follows ACW). */
+const RELEASE: readonly Push[] = [AgentBarStatus.AgentCallRelease, AgentBarStatus.AgentAcw];
+
+/** What one agent is pushed, in order. */
+interface AgentPushes {
+  readonly agent: string;
+  readonly pushed: readonly Push[];
+}
+
+interface AgentEffectRow {
+  /** What happens, in the words of a call center. */
+  readonly flow: string;
+  /** The call machine events the call service applies, in order ([] when the call changes no phase). */
+  readonly events: readonly CallEvent[];
+  /** Who is pushed what, in the order the messages go out. */
+  readonly agents: readonly AgentPushes[];
+  readonly note: string;
+}
+
+const S = AgentBarStatus;
+
+/**
+ * What each call event does to the agents involved, as the call service drives them through the agent machine
+ * (packages/server/src/services/calls/call-service.ts). Hand-written: the call service decides it, not a table.
+ * The docs test checks that the events named here are exactly those the call service applies.
+ */
+export const CALL_AGENT_EFFECTS: readonly AgentEffectRow[] = [
+  // ---- inbound ----
+  {
+    flow: 'A customer calls a hotline number',
+    events: [],
+    agents: [],
+    note: "The call starts `queued` in the number's skill group; a full queue applies its overflow at once.",
+  },
+  {
+    flow: 'The ACD offers the call',
+    events: ['offer'],
+    agents: [{ agent: 'the longest-idle ready agent of the group, with a live channel', pushed: [S.AgentRinging] }],
+    note: '`cmd` `call-offer`; the message carries the `connId`, `jobId`, `acid` and `aid` to answer with.',
+  },
+  {
+    flow: 'The ringing agent answers',
+    events: ['answer'],
+    agents: [{ agent: 'that agent', pushed: [S.AgentCallAnswerRequest, S.AgentCallInboundEstablish] }],
+    note: 'The same for a call offered by a blind transfer, whatever the call direction.',
+  },
+  {
+    flow: 'The ringing agent hangs up (rejects)',
+    events: ['reject'],
+    agents: [{ agent: 'that agent', pushed: RELEASE }],
+    note: '`releaseReason` `rejected`. The call goes back to its place in the queue and the next agent rings; it never rings at the same agent again.',
+  },
+  {
+    flow: 'The ringing agent does not answer in time, or its last channel drops',
+    events: ['ringTimeout'],
+    agents: [{ agent: 'that agent', pushed: [S.AgentBreak] }],
+    note: '`breakReason` `ringTimeout`, `cmd` `ring-timeout` or `channel-lost`. The call goes back to its place in the queue, as above.',
+  },
+  {
+    flow: 'A caller waits too long, or finds the queue full',
+    events: ['overflow', 'hangup'],
+    agents: [],
+    note: "The group's overflow: hang up (disposition `queue-timeout` / `queue-full`), or move to the back of another group's queue (`overflow`). A call ringing at the deadline rings out first.",
+  },
+  // ---- during the call ----
+  {
+    flow: 'The agent holds the customer',
+    events: ['hold'],
+    agents: [{ agent: 'the handling agent', pushed: [S.AgentCallHeld] }],
+    note: '`holdConnId` is the `connId` while held.',
+  },
+  {
+    flow: 'The agent takes the customer back',
+    events: ['retrieve'],
+    agents: [{ agent: 'the handling agent', pushed: ['resume'] }],
+    note: '',
+  },
+  {
+    flow: 'The agent mutes, unmutes or sends DTMF',
+    events: ['mute', 'dtmf'],
+    agents: [],
+    note: 'Recorded on the call; no status change.',
+  },
+  // ---- blind transfer ----
+  {
+    flow: 'Blind transfer to an agent',
+    events: ['blindTransferToAgent'],
+    agents: [
+      { agent: 'the transferring agent', pushed: RELEASE },
+      { agent: 'the target agent (ready, online)', pushed: [S.AgentRinging] },
+    ],
+    note: '`releaseReason` `transferred`; the target rings with `cmd` `transfer` and answers as above. Unanswered, the call goes to the back of its skill group queue, or ends (`failed`, `transfer-not-answered`) when it has none.',
+  },
+  {
+    flow: 'Blind transfer to a skill group',
+    events: ['blindTransferToQueue'],
+    agents: [
+      { agent: 'the transferring agent', pushed: RELEASE },
+      { agent: 'the next agent of the group, as the ACD picks it', pushed: [S.AgentRinging] },
+    ],
+    note: "`releaseReason` `transferred`; the call waits at the back of the group's queue and never rings at the transferring agent.",
+  },
+  {
+    flow: 'Blind transfer to a number',
+    events: ['blindTransferToNumber', 'remoteAnswered'],
+    agents: [{ agent: 'the transferring agent', pushed: RELEASE }],
+    note: '`releaseReason` `transferred`. The customer then talks with the number with no agent on the call; if the number fails or does not answer within `outboundNoAnswerSeconds`, the call ends (`failed`, `transfer-…`).',
+  },
+  // ---- attended transfer, conference ----
+  {
+    flow: 'The agent consults a third party',
+    events: ['consultStart'],
+    agents: [
+      { agent: 'the consulting agent', pushed: [S.AgentCallConferenceWaitAnswer] },
+      { agent: 'the consulted agent (the target, or a ready agent of the target group)', pushed: [S.AgentRinging] },
+    ],
+    note: 'The consulted agent rings with `cmd` `consult`; a number is dialed instead. `holdConnId` is the `connId` while consulting.',
+  },
+  {
+    flow: 'The consulted agent answers',
+    events: ['thirdAnswered'],
+    agents: [
+      { agent: 'the consulted agent', pushed: [S.AgentCallConsultEstablish] },
+      { agent: 'the consulting agent', pushed: [S.AgentCallThirdConsult] },
+    ],
+    note: 'No `AgentCallAnswerRequest` for a consultation.',
+  },
+  {
+    flow: 'The consulted number answers',
+    events: ['thirdAnswered'],
+    agents: [{ agent: 'the consulting agent', pushed: [S.AgentCallThirdConsult] }],
+    note: '',
+  },
+  {
+    flow: 'The consulted agent does not answer in time, or its channel drops',
+    events: ['thirdGone'],
+    agents: [
+      { agent: 'the consulted agent', pushed: [S.AgentBreak] },
+      { agent: 'the consulting agent', pushed: ['resume'] },
+    ],
+    note: '`breakReason` `ringTimeout`. The consulting agent is back with the customer.',
+  },
+  {
+    flow: 'The consulted agent rejects, or hangs up after answering (also in a conference)',
+    events: ['thirdGone'],
+    agents: [
+      { agent: 'the consulted agent', pushed: RELEASE },
+      { agent: 'the consulting agent', pushed: ['resume'] },
+    ],
+    note: '`releaseReason` `rejected`, or `agent-hangup` with `releasedBy` `third`.',
+  },
+  {
+    flow: 'The consulted number fails, does not answer, or hangs up (also in a conference)',
+    events: ['thirdGone'],
+    agents: [{ agent: 'the consulting agent', pushed: ['resume'] }],
+    note: '`cmd` is the reason: `busy`, `rejected`, `invalid-number`, `no-answer` (after `outboundNoAnswerSeconds`) or `third-hangup`.',
+  },
+  {
+    flow: 'The agent starts a conference',
+    events: ['conference'],
+    agents: [{ agent: 'the consulting agent', pushed: [S.AgentCallConference] }],
+    note: 'Only once the third party answered. A consulted agent stays in `AgentCallConsultEstablish`.',
+  },
+  {
+    flow: 'The agent cancels the consultation',
+    events: ['consultCancel'],
+    agents: [
+      { agent: 'the consulting agent', pushed: [S.AgentThirdRetrieveRequest] },
+      { agent: 'the consulted agent, ringing or answered', pushed: RELEASE },
+      { agent: 'the consulting agent', pushed: ['resume'] },
+    ],
+    note: '`releaseReason` `consult-cancelled`; a consulted number is hung up. Not possible in a conference: the agent leaves it by hanging up.',
+  },
+  {
+    flow: 'The agent completes the transfer, or hangs up once the third party answered',
+    events: ['consultComplete'],
+    agents: [{ agent: 'the consulting agent', pushed: RELEASE }],
+    note: '`releaseReason` `transferred`. A consulted agent now handles the call and is pushed nothing (it stays in `AgentCallConsultEstablish`); a consulted number talks on with the customer. Hanging up before the third party answered ends the call instead.',
+  },
+  {
+    flow: 'The agent leaves a conference (hangs up)',
+    events: ['agentLeaves'],
+    agents: [{ agent: 'the leaving agent', pushed: RELEASE }],
+    note: '`releaseReason` `agent-hangup`. Customer and third party talk on; a consulted agent now handles the call and is pushed nothing.',
+  },
+  // ---- outbound and internal ----
+  {
+    flow: 'The agent calls a customer (`doCallOut`)',
+    events: [],
+    agents: [{ agent: 'the agent', pushed: [S.AgentCallDialOut] }],
+    note: 'The call starts `dialing`; `cmd` `callout`.',
+  },
+  {
+    flow: 'The callee answers',
+    events: ['remoteAnswered'],
+    agents: [{ agent: 'the agent', pushed: [S.AgentCallOutBoundEstablish] }],
+    note: '`cmd` `callee-answered`.',
+  },
+  {
+    flow: 'The callee is busy, rejects, does not answer, or the number is invalid',
+    events: ['hangup'],
+    agents: [{ agent: 'the agent', pushed: RELEASE }],
+    note: '`releaseReason` and disposition `busy`, `rejected`, `no-answer` (after `outboundNoAnswerSeconds`) or `invalid-number`.',
+  },
+  {
+    flow: 'The agent calls another agent (internal call)',
+    events: [],
+    agents: [
+      { agent: 'the calling agent', pushed: [S.AgentCallDialOut] },
+      { agent: 'the called agent (ready, online)', pushed: [S.AgentRinging] },
+    ],
+    note: 'The call starts `dialing`; `cmd` `internal-call` and `internal`.',
+  },
+  {
+    flow: 'The called agent answers',
+    events: ['remoteAnswered'],
+    agents: [
+      { agent: 'the called agent', pushed: [S.AgentCallInternalBoundEstablish] },
+      { agent: 'the calling agent', pushed: [S.AgentCallInternalBoundEstablish] },
+    ],
+    note: 'Straight from `AgentRinging`. An internal call cannot be transferred or consulted from.',
+  },
+  {
+    flow: 'The called agent does not answer in time, or its channel drops',
+    events: ['hangup'],
+    agents: [
+      { agent: 'the called agent', pushed: [S.AgentBreak] },
+      { agent: 'the calling agent', pushed: RELEASE },
+    ],
+    note: '`breakReason` `ringTimeout`; the call ends `no-answer` with `releaseReason` `ring-timeout` or `channel-lost`.',
+  },
+  {
+    flow: 'The called agent rejects',
+    events: ['hangup'],
+    agents: [
+      { agent: 'the called agent', pushed: RELEASE },
+      { agent: 'the calling agent', pushed: RELEASE },
+    ],
+    note: '`releaseReason` `rejected`; the call ends `rejected`.',
+  },
+  // ---- the end ----
+  {
+    flow: 'Anyone hangs up: the handling agent, the customer, or either agent of an internal call',
+    events: ['hangup'],
+    agents: [{ agent: 'every agent on the call: handling, ringing, consulted', pushed: RELEASE }],
+    note: "`releasedBy` and `releaseReason` say who and why (below), e.g. `customer` / `customer-hangup`. After-call work lasts the agent's `acwSeconds` (0: until the agent acts); `AgentReady` follows.",
+  },
+  {
+    flow: 'An administrator checks out an agent on a call',
+    events: [],
+    agents: [{ agent: 'that agent', pushed: [S.AgentCheckout] }],
+    note: 'Its calls go on without it, as if it had hung up with the checkout reason (`admin`) as `releaseReason`: the others on them are pushed what that hang-up means above.',
+  },
+  {
+    flow: 'The server restarts during a call',
+    events: [],
+    agents: [{ agent: 'every agent left in a call status', pushed: RELEASE }],
+    note: "`cmd` `server-restart`, at start; the call's record is closed as `interrupted` with `releaseReason` `server-restart`.",
+  },
+];
+
+/** The guide's ids, as OpenHotline fills them in every `hotline-message` and call view. */
+const CALL_IDS: readonly (readonly [field: string, meaning: string])[] = [
+  ['connId', 'The call (话务), from arrival or dialing to the end; every call-control route takes it in the path.'],
+  [
+    'jobId',
+    "This agent's part in the call: the offer (one per ring) or the dial that brought it. `answer` and `hangup` may send it back, and it must match.",
+  ],
+  ['acid', "The customer's leg of the call; empty on an internal call."],
+  ['aid', "This agent's leg of the call."],
+  [
+    'holdConnId',
+    "The call's `connId` while the customer is on hold or waits during a consultation (`held`, `consulting`), else empty.",
+  ],
+  ['subSessionId', 'One per call.'],
+  ['ani / dnis', "Caller and called number; the customer's is masked for agents without `canSeeFullNumbers`."],
+];
+
+interface ReleaseReasonRow {
+  readonly reasons: readonly string[];
+  readonly releasedBy: string;
+  readonly disposition: string;
+  readonly when: string;
+}
+
+/** The `releaseReason` values of `AgentCallRelease` and of call records, as the call service sets them. */
+const RELEASE_REASONS: readonly ReleaseReasonRow[] = [
+  {
+    reasons: ['agent-hangup'],
+    releasedBy: '`agent`; `third` for a consulted agent or the called agent of an internal call',
+    disposition: '`answered`; `cancelled` while dialing',
+    when: 'An agent hung up. The handling agent ends the call (or, consulting with an answered third party, completes the transfer); a consulted agent leaves the consultation.',
+  },
+  {
+    reasons: ['customer-hangup'],
+    releasedBy: '`customer`',
+    disposition: '`answered`; `abandoned` when no agent had answered',
+    when: 'The customer hung up first, wherever the call was: queued, ringing, talking, held, consulting.',
+  },
+  {
+    reasons: ['rejected'],
+    releasedBy: '`agent`',
+    disposition: '— (the call goes on); `rejected` for an internal call',
+    when: 'A ringing agent hung up: its part ends and the call is offered to the next agent. An internal call ends (`releasedBy` `third`).',
+  },
+  {
+    reasons: ['ring-timeout', 'channel-lost'],
+    releasedBy: '`system`',
+    disposition: '`no-answer` (internal call)',
+    when: 'Not a release for the agent who rang: it goes on break (`AgentBreak`, `breakReason` `ringTimeout`). They end an internal call, releasing the calling agent.',
+  },
+  {
+    reasons: ['transferred'],
+    releasedBy: '`agent`',
+    disposition: '— (the call goes on)',
+    when: "The agent's part ended by a blind transfer or a completed attended transfer.",
+  },
+  {
+    reasons: ['consult-cancelled'],
+    releasedBy: '`agent`',
+    disposition: '— (the call goes on)',
+    when: 'The consulting agent cancelled the consultation: the consulted agent is released.',
+  },
+  {
+    reasons: ['busy', 'rejected'],
+    releasedBy: '`customer`',
+    disposition: 'the same',
+    when: 'The callee of an outbound call was busy or rejected it.',
+  },
+  {
+    reasons: ['no-answer', 'invalid-number'],
+    releasedBy: '`system`',
+    disposition: 'the same',
+    when: 'The callee of an outbound call did not answer within `outboundNoAnswerSeconds`, or the number does not exist.',
+  },
+  {
+    reasons: ['queue-timeout', 'queue-full'],
+    releasedBy: '`system`',
+    disposition: 'the same',
+    when: 'The caller waited past the queue timeout, or found the queue full, and the overflow is to hang up. No agent is on the call.',
+  },
+  {
+    reasons: ['third-hangup'],
+    releasedBy: '`third`',
+    disposition: '`answered`',
+    when: 'An external third party hung up: after a transfer to a number the call ends; during a consultation or conference the agent takes the customer back.',
+  },
+  {
+    reasons: ['transfer-busy', 'transfer-rejected', 'transfer-no-answer', 'transfer-invalid-number'],
+    releasedBy: '`system`',
+    disposition: '`failed`',
+    when: 'A blind transfer to a number did not connect; no agent is on the call any more.',
+  },
+  {
+    reasons: ['transfer-not-answered'],
+    releasedBy: '`system`',
+    disposition: '`failed`',
+    when: 'A blind transfer to an agent was not answered and the call has no queue to go back to (an outbound call).',
+  },
+  {
+    reasons: ['server-restart'],
+    releasedBy: '`system`',
+    disposition: '`interrupted`',
+    when: 'The server stopped during the call; the record is closed and the agents released at the next start.',
+  },
+  {
+    reasons: ['admin'],
+    releasedBy: '`agent`',
+    disposition: '`answered`; `cancelled` while dialing',
+    when: 'The reason of a forced checkout: an administrator checked the agent out during the call, which goes on without it.',
+  },
+];
+
+function phaseList(phases: readonly CallPhase[]): string {
+  const live = CALL_PHASES.filter((p) => p !== 'ended');
+  if (live.every((p) => phases.includes(p)) && phases.length === live.length) return 'any live phase';
+  return CALL_PHASES.filter((p) => phases.includes(p))
+    .map(code)
+    .join(', ');
+}
+
+function pushList(pushed: readonly Push[]): string {
+  if (pushed.length === 0) return '—';
+  return pushed
+    .map((p) =>
+      p === 'resume'
+        ? 'the established code again (the status before: 10–13)'
+        : `${code(EnumWSEventType[AgentBarStatus[p] as keyof typeof EnumWSEventType])} (${p})`,
+    )
+    .join(' → ');
+}
+
+export function renderCallStatesDoc(): string {
+  const phases = table(
+    ['Phase', 'Meaning'],
+    ['l', 'l'],
+    CALL_PHASES.map((p) => [code(p), PHASE_TEXT[p]]),
+  );
+
+  const transitions = table(
+    ['Event', 'From', 'To', 'Note'],
+    ['l', 'l', 'l', 'l'],
+    CALL_EVENTS.map((event) => {
+      const rule = CALL_RULES[event];
+      return [code(event), phaseList(rule.from), rule.to === 'same' ? 'the same phase' : code(rule.to), rule.note];
+    }),
+  );
+
+  // One line per agent pushed, in the order of the messages; the flow, its events and the note on the first.
+  const effects = table(
+    ['What happens', 'Call events', 'Agent', 'Pushed (`agentCallCode` and status)', 'Note'],
+    ['l', 'l', 'l', 'l', 'l'],
+    CALL_AGENT_EFFECTS.flatMap((row) => {
+      const events = row.events.length === 0 ? '—' : row.events.map(code).join(', ');
+      const agents = row.agents.length === 0 ? [{ agent: '—', pushed: [] }] : row.agents;
+      return agents.map(({ agent, pushed }, index) =>
+        index === 0 ? [row.flow, events, agent, pushList(pushed), row.note] : ['', '', agent, pushList(pushed), ''],
+      );
+    }),
+  );
+
+  const ids = table(
+    ['Field', 'What it is'],
+    ['l', 'l'],
+    CALL_IDS.map(([field, meaning]) => [field.split(' / ').map(code).join(' / '), meaning]),
+  );
+
+  const reasons = table(
+    ['releaseReason', 'releasedBy', 'Disposition of the record', 'When'],
+    ['l', 'l', 'l', 'l'],
+    RELEASE_REASONS.map((row) => [row.reasons.map(code).join(', '), row.releasedBy, row.disposition, row.when]),
+  );
+
+  return [
+    '# Call states',
+    '',
+    GENERATED_NOTE('`CALL_RULES` in packages/server/src/domain/call-machine.ts and the tables in scripts/docs/render.ts'),
+    '',
+    'The call state machine is one pure function, `callTransition(phase, event)`, over the table `CALL_RULES` in',
+    '`packages/server/src/domain/call-machine.ts`. The call service asks it before every change of a call, so a call',
+    'never reaches a phase the table does not name; an action in a phase outside its *From* column is refused with',
+    '`IllegalCallAction` (HTTP 409), whose `details` carry the call\'s `state` and the `action`. What a change does to',
+    'the agents on the call goes through the agent state machine ([agent-states.md](agent-states.md)); the table',
+    '[below](#what-each-call-event-does-to-the-agents) says what each agent is pushed. [calls.md](calls.md) describes',
+    'the flows and the routes.',
+    '',
+    'This file is generated: do not edit it by hand. Change the tables and run `npm run docs:gen`.',
+    '',
+    '## Phases',
+    '',
+    phases,
+    '',
+    '## Transitions',
+    '',
+    transitions,
+    '',
+    '## Diagram',
+    '',
+    'One edge per accepted (phase, event); `mute` and `dtmf` keep the phase and are left out. An inbound call starts',
+    '`queued`, an outbound or internal call `dialing`.',
+    '',
+    '```mermaid',
+    renderCallMermaid(),
+    '```',
+    '',
+    '## What each call event does to the agents',
+    '',
+    'Every row is a `hotline-message` per status, in order, to the agent named; its `agentCallCode` has the name of',
+    'the status, and its `data` carries the call\'s ids (below), `callDirection`, and on `AgentCallRelease`',
+    '`releasedBy` and `releaseReason`. "The established code again" is the code of the two-party call status the',
+    'agent was in before hold or the consultation: `AgentCallInboundEstablish` (10), `AgentCallOutBoundEstablish`',
+    '(11), `AgentCallInternalBoundEstablish` (12) or `AgentCallConsultEstablish` (13). `AgentCallRelease` (5) is',
+    'always followed at once by `AgentAcw` (6).',
+    '',
+    effects,
+    '',
+    '## The ids of the guide',
+    '',
+    ids,
+    '',
+    '## Release reasons',
+    '',
+    '`releaseReason` on `AgentCallRelease` and on the call record; `releasedBy` says which side ended the call or the',
+    "agent's part in it.",
+    '',
+    reasons,
+    '',
+  ].join('\n');
+}
+
+function renderCallMermaid(): string {
+  const lines = ['stateDiagram-v2', '  [*] --> queued', '  [*] --> dialing'];
+  for (const event of CALL_EVENTS) {
+    const rule = CALL_RULES[event];
+    if (rule.to === 'same') continue;
+    for (const from of rule.from) lines.push(`  ${from} --> ${rule.to}: ${event}`);
+  }
+  lines.push('  ended --> [*]');
   return lines.join('\n');
 }
 

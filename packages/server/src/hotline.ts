@@ -4,6 +4,7 @@ import type { Carrier } from './adapters/carrier/carrier.js';
 import { VirtualCarrier, validateDialPlan } from './adapters/carrier/virtual-carrier.js';
 import type { NumberLocator } from './adapters/location/number-location.js';
 import { PhoneNumberLocator } from './adapters/location/phone-locator.js';
+import { withBatchedCallRecords } from './adapters/storage/batched-call-records.js';
 import { withConfigCache } from './adapters/storage/config-cache.js';
 import { openSqliteStorage } from './adapters/storage/sqlite.js';
 import type { Storage } from './adapters/storage/storage.js';
@@ -53,7 +54,9 @@ export interface HotlineOptions {
 }
 
 export function createHotline(config: ServerConfig, options: HotlineOptions): Hotline {
-  const storage = withConfigCache(options.storage ?? openSqliteStorage(join(config.dataDir, 'openhotline.db')));
+  const storage = withConfigCache(
+    withBatchedCallRecords(options.storage ?? openSqliteStorage(join(config.dataDir, 'openhotline.db'))),
+  );
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
   const adminKey =
