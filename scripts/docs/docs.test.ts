@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AgentBarStatus, ALL_AGENT_BAR_STATUSES, ERROR_CODES } from '../../packages/protocol/src/index.js';
 import { COMMAND_TYPES } from '../../packages/server/src/domain/agent-machine.js';
-import { GENERATED_DOCS, renderAgentStatesDoc, renderErrorsDoc } from './render.js';
+import { CALL_EVENTS, CALL_PHASES, type CallEvent } from '../../packages/server/src/domain/call-machine.js';
+import {
+  CALL_AGENT_EFFECTS,
+  GENERATED_DOCS,
+  renderAgentStatesDoc,
+  renderCallStatesDoc,
+  renderErrorsDoc,
+} from './render.js';
 
 const root = new URL('../../', import.meta.url);
 
@@ -32,16 +39,39 @@ describe('the committed docs match their tables', () => {
     }
     for (const type of COMMAND_TYPES) expect(doc, `${type} missing`).toContain(`| \`${type}\` |`);
   });
+
+  it('every call phase and event is in docs/call-states.md', () => {
+    const doc = committed('docs/call-states.md');
+    for (const phase of CALL_PHASES) expect(doc, `${phase} missing`).toContain(`| \`${phase}\` |`);
+    for (const event of CALL_EVENTS) expect(doc, `${event} missing`).toContain(`| \`${event}\` |`);
+  });
+
+  it('names in the agents table of docs/call-states.md exactly the call events the call service applies', () => {
+    // The table is written by hand: reading the service's `move(call, …)` and `callTransition(call.phase, …)`
+    // catches an event it starts or stops applying without the table following.
+    const source = readFileSync(new URL('packages/server/src/services/calls/call-service.ts', root), 'utf8');
+    const known: ReadonlySet<string> = new Set(CALL_EVENTS);
+    const applied = new Set<string>();
+    for (const [, args = ''] of source.matchAll(/(?:this\.move\(call, |callTransition\(call\.phase, )([^)]*)\)/g)) {
+      for (const [, word = ''] of args.matchAll(/'(\w+)'/g)) if (known.has(word)) applied.add(word);
+    }
+    const named = new Set<CallEvent>(CALL_AGENT_EFFECTS.flatMap((row) => row.events));
+    expect([...named].sort()).toEqual([...applied].sort());
+  });
 });
 
 describe('the renderers', () => {
   it('are deterministic', () => {
     expect(renderAgentStatesDoc()).toBe(renderAgentStatesDoc());
+    expect(renderCallStatesDoc()).toBe(renderCallStatesDoc());
     expect(renderErrorsDoc()).toBe(renderErrorsDoc());
   });
 
-  it('draw only valid Mermaid state ids, one edge per line', () => {
-    const doc = renderAgentStatesDoc();
+  it.each([
+    ['agent', renderAgentStatesDoc],
+    ['call', renderCallStatesDoc],
+  ])('draw only valid Mermaid state ids, one edge per line (%s states)', (_name, render) => {
+    const doc = render();
     const diagram = doc.slice(doc.indexOf('```mermaid\n') + '```mermaid\n'.length, doc.lastIndexOf('```'));
     const lines = diagram.trim().split('\n');
     expect(lines[0]).toBe('stateDiagram-v2');
@@ -51,7 +81,7 @@ describe('the renderers', () => {
   });
 
   it('keep every table row on one line with the header column count', () => {
-    for (const doc of [renderAgentStatesDoc(), renderErrorsDoc()]) {
+    for (const doc of [renderAgentStatesDoc(), renderCallStatesDoc(), renderErrorsDoc()]) {
       const blocks = doc.split('\n\n').filter((b) => b.startsWith('| '));
       expect(blocks.length).toBeGreaterThan(0);
       for (const block of blocks) {

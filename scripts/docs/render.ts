@@ -4,9 +4,9 @@ import {
   ALL_AGENT_BAR_STATUSES,
   basicCodeOf,
   ChannelCloseCode,
+  EnumWSEventType,
   ERROR_CATALOGUE,
   ERROR_CODES,
-  EnumWSEventType,
   type ErrorSpec,
 } from '../../packages/protocol/src/index.js';
 import { COMMAND_TYPES, RULES, type RuleTarget } from '../../packages/server/src/domain/agent-machine.js';
@@ -632,12 +632,14 @@ export function renderCallStatesDoc(): string {
   return [
     '# Call states',
     '',
-    GENERATED_NOTE('`CALL_RULES` in packages/server/src/domain/call-machine.ts and the tables in scripts/docs/render.ts'),
+    GENERATED_NOTE(
+      '`CALL_RULES` in packages/server/src/domain/call-machine.ts and the tables in scripts/docs/render.ts',
+    ),
     '',
     'The call state machine is one pure function, `callTransition(phase, event)`, over the table `CALL_RULES` in',
     '`packages/server/src/domain/call-machine.ts`. The call service asks it before every change of a call, so a call',
     'never reaches a phase the table does not name; an action in a phase outside its *From* column is refused with',
-    '`IllegalCallAction` (HTTP 409), whose `details` carry the call\'s `state` and the `action`. What a change does to',
+    "`IllegalCallAction` (HTTP 409), whose `details` carry the call's `state` and the `action`. What a change does to",
     'the agents on the call goes through the agent state machine ([agent-states.md](agent-states.md)); the table',
     '[below](#what-each-call-event-does-to-the-agents) says what each agent is pushed. [calls.md](calls.md) describes',
     'the flows and the routes.',
@@ -664,7 +666,7 @@ export function renderCallStatesDoc(): string {
     '## What each call event does to the agents',
     '',
     'Every row is a `hotline-message` per status, in order, to the agent named; its `agentCallCode` has the name of',
-    'the status, and its `data` carries the call\'s ids (below), `callDirection`, and on `AgentCallRelease`',
+    "the status, and its `data` carries the call's ids (below), `callDirection`, and on `AgentCallRelease`",
     '`releasedBy` and `releaseReason`. "The established code again" is the code of the two-party call status the',
     'agent was in before hold or the consultation: `AgentCallInboundEstablish` (10), `AgentCallOutBoundEstablish`',
     '(11), `AgentCallInternalBoundEstablish` (12) or `AgentCallConsultEstablish` (13). `AgentCallRelease` (5) is',

@@ -26,14 +26,11 @@ export type CallPhase =
   | 'ended';
 
 export type CallEvent =
-  | 'enqueue'
   | 'offer'
   | 'ringTimeout'
   | 'reject'
   | 'answer'
   | 'remoteAnswered'
-  | 'remoteFailed'
-  | 'queueTimeout'
   | 'overflow'
   | 'hold'
   | 'retrieve'
@@ -61,7 +58,6 @@ export interface CallRule {
 const LIVE: readonly CallPhase[] = ['queued', 'ringing', 'dialing', 'talking', 'held', 'consulting', 'conference'];
 
 export const CALL_RULES: Readonly<Record<CallEvent, CallRule>> = {
-  enqueue: { from: ['ringing', 'talking', 'held'], to: 'queued', note: 'Back to (or into) a skill group queue.' },
   offer: { from: ['queued'], to: 'ringing', note: 'The ACD offers the call to the longest-idle ready agent.' },
   ringTimeout: {
     from: ['ringing'],
@@ -75,8 +71,6 @@ export const CALL_RULES: Readonly<Record<CallEvent, CallRule>> = {
   },
   answer: { from: ['ringing'], to: 'talking', note: 'The agent answers.' },
   remoteAnswered: { from: ['dialing'], to: 'talking', note: 'The callee of an outbound or internal call answers.' },
-  remoteFailed: { from: ['dialing'], to: 'ended', note: 'Busy, no answer, rejected or invalid number.' },
-  queueTimeout: { from: ['queued'], to: 'ended', note: 'Waited too long and the overflow is to hang up.' },
   overflow: { from: ['queued'], to: 'queued', note: 'Queue full or timed out: moved to the overflow group.' },
   hold: { from: ['talking'], to: 'held', note: 'The customer hears music on hold.' },
   retrieve: { from: ['held'], to: 'talking', note: 'Back to the conversation.' },
@@ -120,7 +114,11 @@ export const CALL_RULES: Readonly<Record<CallEvent, CallRule>> = {
     to: 'talking',
     note: 'The agent leaves a conference: customer and third party go on.',
   },
-  hangup: { from: LIVE, to: 'ended', note: 'Anyone ends the call (the agent, or the customer first).' },
+  hangup: {
+    from: LIVE,
+    to: 'ended',
+    note: 'The call ends: a hang-up on either side, a failed dial (busy, no answer...), or a queue timeout or full queue that overflows to hang-up.',
+  },
 };
 
 export type CallTransition =

@@ -592,7 +592,12 @@ export class CallService {
       for (const call of [...this.queued.line(instanceId)]) {
         if (taken.size === ready.length) break;
         const candidates = ready.filter((r) => !taken.has(r.agentId) && r.skillGroupIds.includes(call.skillGroupId));
-        const choice = this.acd.pick(candidates, call.excluded);
+        let choice = this.acd.pick(candidates, call.excluded);
+        if (!choice && candidates.length > 0) {
+          // Everyone ready has already rung for this call: start a new round rather than let it wait it out.
+          call.excluded.clear();
+          choice = this.acd.pick(candidates, call.excluded);
+        }
         if (!choice) continue;
         taken.add(choice.agentId);
         try {
