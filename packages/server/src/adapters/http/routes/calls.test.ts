@@ -598,6 +598,20 @@ describe('number masking', () => {
   });
 });
 
+describe('number location (归属地)', () => {
+  it('locates mobile and fixed-line numbers and says so when it does not know', async () => {
+    const c = await start({ checkIn: [] });
+    const alice = agent(c, '1001');
+    const mobile = await alice.get('/v1/agent/number-location?number=13800138000');
+    expect(mobile.body).toMatchObject({ province: '北京', city: '北京', carrier: '中国移动', known: true });
+    const fixed = await alice.get(`/v1/agent/number-location?number=${encodeURIComponent('0755-12345678')}`);
+    expect(fixed.body).toMatchObject({ province: '广东', city: '深圳', known: true });
+    const unknown = await alice.get('/v1/agent/number-location?number=12345');
+    expect(unknown.body).toEqual({ province: '', city: '', carrier: '', known: false });
+    expect((await alice.get('/v1/agent/number-location?number=abc')).status).toBe(400);
+  });
+});
+
 describe('a server restart during a call', () => {
   it('closes the record as interrupted and leaves no agent in a call state', async () => {
     const c = await start();

@@ -8,6 +8,7 @@ import {
   ErrorResponseSchema,
   ListOf,
   MuteRequestSchema,
+  NumberLocationSchema,
   type OutboundCallRequest,
   OutboundCallRequestSchema,
   TransferRequestSchema,
@@ -150,6 +151,23 @@ async function agentCallRoutes(app: FastifyInstance, hotline: Hotline): Promise<
   );
   action('conference', 'Join customer, agent and consulted party in a three-way conference', Empty, (i, a, c) =>
     calls.conference(i, a, c),
+  );
+
+  app.get(
+    '/v1/agent/number-location',
+    {
+      schema: {
+        tags,
+        summary:
+          'Where a phone number is from (归属地): province, city, carrier; known: false when the data has no entry',
+        querystring: Type.Object(
+          { number: Type.String({ minLength: 3, maxLength: 32, pattern: '^[0-9+()\\-. ]+$' }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: NumberLocationSchema, ...errors },
+      },
+    },
+    async (request) => hotline.locator.locate((request.query as { number: string }).number),
   );
 
   app.get(
