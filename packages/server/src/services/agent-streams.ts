@@ -120,7 +120,9 @@ export class AgentStreams {
 const DEFAULT_LOCALE = EnumLocale['zh-CN'];
 
 function serialize(message: NotifyMessage, locale: EnumLocale): string {
-  return JSON.stringify({ type: 'notify', ...localize(message, locale) });
+  // Messages are built in the default locale, so the common case needs no copy.
+  const localized = locale === DEFAULT_LOCALE ? message : localize(message, locale);
+  return JSON.stringify({ type: 'notify', ...localized });
 }
 
 function frameOf(entry: Entry, locale: EnumLocale): string {

@@ -65,8 +65,11 @@ function wrapRepository(
     if (!call) continue;
     wrapped[method] = reads.has(method)
       ? (...args: unknown[]) => {
-          const key = `${name}.${method}\u0000${args.map(String).join('\u0000')}`;
-          if (cache.has(key)) return cache.get(key);
+          // Keys are built without allocating arrays: these reads sit on the path of every pushed event.
+          let key = `${name}.${method}`;
+          for (let i = 0; i < args.length; i++) key += `\u0000${String(args[i])}`;
+          const hit = cache.get(key);
+          if (hit !== undefined || cache.has(key)) return hit;
           const value = deepFreeze(call(...args));
           cache.set(key, value);
           return value;
