@@ -1,0 +1,228 @@
+import { randomInt } from 'node:crypto';
+import { type MediaStreamTrack, RTCPeerConnection, type RTCRtpTransceiver, RtpHeader, RtpPacket } from 'werift';
+import { decodeMulaw, encodeMulaw } from '../g711.js';
+import { realtimeMediaClock } from '../media-clock.js';
+import type { IceCandidateInit, LineState, MediaEngine } from '../media-engine.js';
+import { DtmfDetector, DtmfSendQueue } from '../rfc4733.js';
+import { originSessionId, withOrigin } from '../sdp.js';
+import { sineWave } from '../tone.js';
+import { kickRestartedIce, sendTelephoneEvent, weriftPeerConfig, withoutDefaultStun } from '../werift-line.js';
+
+/**
+ * A stand-in for the agent's browser, made of a second werift peer: it offers PCMU + telephone-event (101) like the
+ * SDK will, trickles its candidates, says a tone every 20 ms, and keeps what it hears (audio, RTP headers, DTMF).
+ * Loopback is allowed here (Node to Node); Chromium would need a real interface address.
+ */
+export class BrowserLikeClient {
+  readonly pc: RTCPeerConnection;
+  private readonly transceiver: RTCRtpTransceiver;
+  private readonly tone: Buffer;
+  private stopTimer: (() => void) | undefined;
+  private toneFrame = 0;
+  private sequence = randomInt(0x10000);
+  private timestamp = randomInt(0x1_0000_0000);
+  private readonly dtmfOut = new DtmfSendQueue();
+  private readonly dtmfIn = new DtmfDetector();
+  private heardChunks: Int16Array[] = [];
+  /** Every audio packet's header as received, in arrival order. */
+  readonly received: { sequenceNumber: number; timestamp: number; ssrc: number; marker: boolean }[] = [];
+  digits = '';
+  private readonly localCandidates: (IceCandidateInit | null)[] = [];
+  private onLocalCandidate: ((candidate: IceCandidateInit | null) => void) | undefined;
+  private pendingRemote: (IceCandidateInit | null)[] = [];
+  private haveAnswer = false;
+  private sessionId: string | undefined;
+  private offers = 0;
+
+  constructor(toneHz: number) {
+    this.pc = new RTCPeerConnection(
+      weriftPeerConfig({ iceServers: [], announcedAddress: '127.0.0.1', ipv6: false }) as ConstructorParameters<
+        typeof RTCPeerConnection
+      >[0],
+    );
+    this.transceiver = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
+    withoutDefaultStun(this.pc, []);
+    this.tone = encodeMulaw(sineWave(toneHz, 8000, 8000, 0.3));
+    this.transceiver.onTrack.subscribe((track: MediaStreamTrack) => {
+      track.onReceiveRtp.subscribe((rtp) => this.receive(rtp));
+    });
+    this.pc.onIceCandidate.subscribe((candidate) => {
+      const init = candidate ? { ...candidate.toJSON() } : null;
+      if (this.onLocalCandidate) this.onLocalCandidate(init);
+      else this.localCandidates.push(init);
+    });
+  }
+
+  /**
+   * Creates an offer (an ICE restart when asked), returns its SDP. Like a browser, and unlike werift, it keeps the
+   * o= session id of its first offer and counts the version up.
+   */
+  async offer(iceRestart = false): Promise<string> {
+    this.haveAnswer = false;
+    const offer = await this.pc.createOffer({ iceRestart });
+    await this.pc.setLocalDescription(offer);
+    const sdp = this.pc.localDescription!.sdp;
+    this.sessionId ??= originSessionId(sdp);
+    return withOrigin(sdp, this.sessionId ?? '0', this.offers++);
+  }
+
+  async answer(sdp: string, restarted = false): Promise<void> {
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    this.haveAnswer = true;
+    if (restarted) kickRestartedIce(this.pc, () => undefined);
+    for (const candidate of this.pendingRemote.splice(0)) await this.applyRemote(candidate);
+  }
+
+  /** Delivers this client's candidates (those gathered so far, then each new one) to `send`. */
+  trickleTo(send: (candidate: IceCandidateInit | null) => void): void {
+    this.onLocalCandidate = send;
+    for (const candidate of this.localCandidates.splice(0)) send(candidate);
+  }
+
+  /** A server candidate: buffered until the answer is applied, as a browser must. */
+  async addRemoteCandidate(candidate: IceCandidateInit | null): Promise<void> {
+    if (!this.haveAnswer) this.pendingRemote.push(candidate);
+    else await this.applyRemote(candidate);
+  }
+
+  /**
+   * Starts saying the tone (and any queued DTMF instead of it), one packet per 20 ms on a drift-free clock, as a
+   * browser's audio clock would (setInterval runs slow and would starve the engine's jitter buffers).
+   */
+  startSending(): void {
+    this.stopTimer ??= realtimeMediaClock().start(() => this.sendFrame());
+  }
+
+  stopSending(): void {
+    this.stopTimer?.();
+    this.stopTimer = undefined;
+  }
+
+  sendDtmf(digits: string): void {
+    this.dtmfOut.enqueue(digits);
+  }
+
+  heard(): Int16Array {
+    const total = this.heardChunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    const out = new Int16Array(total);
+    let offset = 0;
+    for (const chunk of this.heardChunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  }
+
+  clearHeard(): void {
+    this.heardChunks = [];
+    this.received.length = 0;
+  }
+
+  get connectionState(): string {
+    return this.pc.connectionState;
+  }
+
+  async close(): Promise<void> {
+    this.stopSending();
+    await this.pc.close();
+  }
+
+  private sendFrame(): void {
+    const now = this.timestamp;
+    this.timestamp = (this.timestamp + 160) >>> 0;
+    const dtmf = this.dtmfOut.next(now);
+    if (dtmf) {
+      if (dtmf.packet) {
+        this.sequence = (this.sequence + 1) & 0xffff;
+        sendTelephoneEvent(this.transceiver, 101, { sequenceNumber: this.sequence, ...dtmf.packet }).catch(
+          () => undefined,
+        );
+      }
+      return;
+    }
+    const start = (this.toneFrame++ % 50) * 160;
+    this.sequence = (this.sequence + 1) & 0xffff;
+    const header = new RtpHeader({ payloadType: 0, sequenceNumber: this.sequence, timestamp: now, marker: false });
+    this.transceiver.sender
+      .sendRtp(new RtpPacket(header, this.tone.subarray(start, start + 160)))
+      .catch(() => undefined);
+  }
+
+  private receive(rtp: RtpPacket): void {
+    const { header } = rtp;
+    if (header.payloadType === 0) {
+      this.received.push({
+        sequenceNumber: header.sequenceNumber,
+        timestamp: header.timestamp,
+        ssrc: header.ssrc,
+        marker: header.marker,
+      });
+      this.heardChunks.push(decodeMulaw(rtp.payload));
+    } else if (header.payloadType === 101) {
+      this.digits += this.dtmfIn.push(header.timestamp, rtp.payload);
+    }
+  }
+
+  private async applyRemote(candidate: IceCandidateInit | null): Promise<void> {
+    const init = candidate
+      ? {
+          candidate: candidate.candidate,
+          sdpMid: candidate.sdpMid ?? undefined,
+          sdpMLineIndex: candidate.sdpMLineIndex ?? undefined,
+          usernameFragment: candidate.usernameFragment ?? undefined,
+        }
+      : null;
+    await this.pc.addIceCandidate(init).catch(() => undefined);
+  }
+}
+
+/**
+ * Connects a client to the engine the way the live channel will: the client's candidates go to the engine as soon as
+ * they exist (before the offer, so the engine's buffering is exercised), the offer goes to `openAgentLine`, the
+ * engine's candidates come back after the answer. Resolves when both ends report connected.
+ */
+export async function connectClient(
+  engine: MediaEngine,
+  lineId: string,
+  client: BrowserLikeClient,
+  { iceRestart = false }: { iceRestart?: boolean } = {},
+): Promise<void> {
+  const offCandidates = engine.on('localCandidate', (event) => {
+    if (event.lineId === lineId) void client.addRemoteCandidate(event.candidate);
+  });
+  const connected = lineConnected(engine, lineId);
+  try {
+    const offer = await client.offer(iceRestart);
+    client.trickleTo((candidate) => engine.addRemoteCandidate(lineId, candidate));
+    const { answerSdp } = await engine.openAgentLine(lineId, offer, { iceRestart });
+    await client.answer(answerSdp, iceRestart);
+    if (!iceRestart) await connected;
+    await waitFor(() => client.connectionState === 'connected', 'client connected');
+  } finally {
+    offCandidates();
+  }
+}
+
+function lineConnected(engine: MediaEngine, lineId: string): Promise<LineState> {
+  return new Promise((resolve) => {
+    const off = engine.on('lineState', (event) => {
+      if (event.lineId === lineId && event.state === 'connected') {
+        off();
+        resolve(event.state);
+      }
+    });
+  });
+}
+
+/** Polls until `condition` holds (10 s at most). */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,314 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MUSIC_ON_HOLD_NOTES_HZ } from './audio-sources.js';
+import type { MediaEngine, MediaEngineEvents } from './media-engine.js';
+import { BrowserLikeClient, connectClient, sleep, waitFor } from './test-support/browser-like-client.js';
+import { toneEnergy } from './tone.js';
+import { readWav } from './wav.js';
+import { createWeriftMediaEngine } from './werift-engine.js';
+
+/**
+ * The engine with real WebRTC: a second werift peer plays the agent's browser (PCMU + telephone-event, trickled
+ * candidates, a 440 Hz voice) over loopback, and every check is by frequency, as the browser tests do.
+ */
+
+const AGENT_HZ = 440;
+const CUSTOMER_HZ = 1000;
+const THIRD_HZ = 1400;
+/** Audio heard in the first 100 ms after a change is still the old path's (jitter buffers, packets in flight). */
+const SETTLE = 800;
+
+const settled = (pcm: Int16Array) => pcm.subarray(Math.min(SETTLE, pcm.length));
+
+/**
+ * A tone's share of what was heard, measured per 100 ms window and averaged: network audio comes with the odd late
+ * packet and jitter-buffer gap, which shifts the phase, and one Goertzel over seconds would read that as less tone.
+ * `measure` picks the share in each window (the strongest of several tones, for music).
+ */
+function windowed(pcm: Int16Array, measure: (window: Int16Array) => number): number {
+  let total = 0;
+  let windows = 0;
+  for (let start = 0; start + 800 <= pcm.length; start += 800, windows++)
+    total += measure(pcm.subarray(start, start + 800));
+  return windows === 0 ? 0 : total / windows;
+}
+const energy = (pcm: Int16Array, hz: number) => windowed(pcm, (window) => toneEnergy(window, 8000, hz));
+const musicShare = (pcm: Int16Array) =>
+  windowed(pcm, (window) => Math.max(...MUSIC_ON_HOLD_NOTES_HZ.map((hz) => toneEnergy(window, 8000, hz))));
+
+let engine: MediaEngine;
+let client: BrowserLikeClient;
+let warnings: MediaEngineEvents['warning'][];
+
+function collect<E extends keyof MediaEngineEvents>(event: E): MediaEngineEvents[E][] {
+  const seen: MediaEngineEvents[E][] = [];
+  engine.on(event, (payload) => seen.push(payload));
+  return seen;
+}
+
+beforeEach(async () => {
+  // Node to Node on one machine: advertise loopback only (a browser would need a real interface address).
+  engine = createWeriftMediaEngine({ announcedAddress: '127.0.0.1' });
+  warnings = collect('warning');
+  client = new BrowserLikeClient(AGENT_HZ);
+  await connectClient(engine, 'agent-1', client);
+  client.startSending();
+});
+
+afterEach(async () => {
+  await client.close();
+  await engine.close();
+  expect(warnings).toEqual([]);
+});
+
+describe('an agent line and a virtual customer', () => {
+  it('hear each other, relayed without decoding', async () => {
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
+    engine.bridge('agent-1', 'customer');
+    await sleep(1000);
+    expect(energy(settled(client.heard()), CUSTOMER_HZ)).toBeGreaterThan(0.8);
+    expect(energy(settled(customer.heard()), AGENT_HZ)).toBeGreaterThan(0.8);
+    const stats = engine.stats();
+    expect(stats.packetsRelayed).toBeGreaterThan(80);
+    expect(stats.framesDecoded).toBe(0);
+  });
+
+  it('answer with PCMU and telephone-event only, loopback candidates only, candidates after the answer', async () => {
+    const second = new BrowserLikeClient(AGENT_HZ);
+    const order: string[] = [];
+    engine.on('localCandidate', (event) => {
+      if (event.lineId === 'agent-2') order.push(event.candidate === null ? 'end' : 'candidate');
+    });
+    const offer = await second.offer();
+    const answer = engine.openAgentLine('agent-2', offer).then((result) => {
+      order.push('answer');
+      return result;
+    });
+    const { answerSdp } = await answer;
+    await sleep(50);
+    await second.close();
+    expect(order[0]).toBe('answer');
+    expect(order).toContain('end');
+    const rtpmaps = answerSdp.split(/\r?\n/).filter((line) => line.startsWith('a=rtpmap:'));
+    expect(rtpmaps).toEqual(['a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000']);
+    const candidates = answerSdp.split(/\r?\n/).filter((line) => line.startsWith('a=candidate:'));
+    expect(candidates.length).toBeGreaterThan(0);
+    for (const line of candidates) expect(line).toMatch(/ 127\.0\.0\.1 \d+ typ host/);
+  });
+
+  it('refuses offers it cannot serve, leaving no line behind', async () => {
+    await expect(engine.openAgentLine('bad-1', 'hello')).rejects.toMatchObject({ code: 'InvalidSdp' });
+    const other = new BrowserLikeClient(AGENT_HZ);
+    const offer = await other.offer();
+    await other.close();
+    const noPcmu = offer
+      .replace('m=audio 9 UDP/TLS/RTP/SAVPF 0 101', 'm=audio 9 UDP/TLS/RTP/SAVPF 101')
+      .replace(/a=rtpmap:0 PCMU\/8000\r?\n/, '');
+    await expect(engine.openAgentLine('bad-2', noPcmu)).rejects.toMatchObject({ code: 'NoCommonCodec' });
+    expect(engine.stats().endpoints).toBe(1);
+  });
+});
+
+describe('hold and mute', () => {
+  it('a held customer hears music and the agent hears nothing from them', async () => {
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
+    engine.bridge('agent-1', 'customer');
+    await sleep(300);
+    engine.setHold('customer', true);
+    await sleep(100);
+    client.clearHeard();
+    customer.clearHeard();
+    await sleep(1200);
+    expect(musicShare(customer.heard())).toBeGreaterThan(0.7);
+    expect(energy(customer.heard(), AGENT_HZ)).toBeLessThan(0.01);
+    expect(client.received.length).toBe(0);
+
+    engine.setHold('customer', false);
+    client.clearHeard();
+    await sleep(800);
+    expect(energy(settled(client.heard()), CUSTOMER_HZ)).toBeGreaterThan(0.8);
+  });
+
+  it('a held agent hears music and the customer hears nothing from them', async () => {
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
+    engine.bridge('agent-1', 'customer');
+    await sleep(300);
+    engine.setHold('agent-1', true);
+    await sleep(100);
+    client.clearHeard();
+    customer.clearHeard();
+    await sleep(1200);
+    expect(musicShare(settled(client.heard()))).toBeGreaterThan(0.7);
+    expect(energy(client.heard(), CUSTOMER_HZ)).toBeLessThan(0.01);
+    expect(energy(settled(customer.heard()), AGENT_HZ)).toBeLessThan(0.01);
+  });
+
+  it('a muted agent is not heard by the customer, and still hears them', async () => {
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
+    engine.bridge('agent-1', 'customer');
+    await sleep(300);
+    engine.setMute('agent-1', true);
+    await sleep(100);
+    client.clearHeard();
+    customer.clearHeard();
+    await sleep(800);
+    expect(energy(settled(customer.heard()), AGENT_HZ)).toBeLessThan(0.01);
+    expect(energy(settled(client.heard()), CUSTOMER_HZ)).toBeGreaterThan(0.8);
+    engine.setMute('agent-1', false);
+    customer.clearHeard();
+    await sleep(800);
+    expect(energy(settled(customer.heard()), AGENT_HZ)).toBeGreaterThan(0.8);
+  });
+});
+
+describe('DTMF (RFC 4733) both ways', () => {
+  it('reports the agent’s keys and passes them on to the customer', async () => {
+    const dtmf = collect('dtmf');
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
+    engine.bridge('agent-1', 'customer');
+    client.sendDtmf('1#');
+    await waitFor(() => dtmf.length === 2, 'two keys', 3000);
+    expect(dtmf).toEqual([
+      { endpointId: 'agent-1', digit: '1' },
+      { endpointId: 'agent-1', digit: '#' },
+    ]);
+    await waitFor(() => customer.heardDigits() === '1#', 'keys relayed', 3000);
+  });
+
+  it('sends keys to the agent’s browser, from the engine and from the customer', async () => {
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
+    engine.bridge('agent-1', 'customer');
+    engine.sendDtmf('agent-1', '58');
+    await waitFor(() => client.digits === '58', 'keys from the engine', 3000);
+    customer.sendDtmf('9*');
+    await waitFor(() => client.digits === '589*', 'keys from the customer', 3000);
+  });
+});
+
+describe('a conference of three', () => {
+  it('lets the agent and two parties each hear the two others', async () => {
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
+    const supervisor = engine.createVirtualParty('supervisor', { prompt: { toneHz: THIRD_HZ } });
+    engine.conference(['agent-1', 'customer', 'supervisor']);
+    await sleep(300);
+    client.clearHeard();
+    customer.clearHeard();
+    supervisor.clearHeard();
+    await sleep(1000);
+    const heardBy = { agent: client.heard(), customer: customer.heard(), supervisor: supervisor.heard() };
+    expect(energy(heardBy.agent, CUSTOMER_HZ)).toBeGreaterThan(0.3);
+    expect(energy(heardBy.agent, THIRD_HZ)).toBeGreaterThan(0.3);
+    expect(energy(heardBy.agent, AGENT_HZ)).toBeLessThan(0.01);
+    expect(energy(heardBy.customer, AGENT_HZ)).toBeGreaterThan(0.3);
+    expect(energy(heardBy.customer, THIRD_HZ)).toBeGreaterThan(0.3);
+    expect(energy(heardBy.supervisor, AGENT_HZ)).toBeGreaterThan(0.3);
+    expect(energy(heardBy.supervisor, CUSTOMER_HZ)).toBeGreaterThan(0.3);
+  });
+});
+
+describe('recording', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'openhotline-media-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('puts the agent on the left channel and the customer on the right', async () => {
+    engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
+    engine.bridge('agent-1', 'customer');
+    const path = join(dir, 'call.wav');
+    const recording = await engine.startRecording('call-1', { left: 'agent-1', right: 'customer', path });
+    await sleep(1500);
+    const result = await recording.stop();
+    expect(result.durationMs).toBeGreaterThan(1200);
+    const wav = readWav(await readFile(path));
+    expect(wav).toMatchObject({ sampleRate: 8000, channels: 2 });
+    const left = wav.samples.filter((_, i) => i % 2 === 0);
+    const right = wav.samples.filter((_, i) => i % 2 === 1);
+    expect(energy(settled(left), AGENT_HZ)).toBeGreaterThan(0.8);
+    expect(energy(settled(right), CUSTOMER_HZ)).toBeGreaterThan(0.8);
+  });
+});
+
+describe('a line that lives across calls and networks', () => {
+  it('keeps audio flowing through an ICE restart on the same line, bridge and all', async () => {
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
+    const states = collect('lineState');
+    engine.bridge('agent-1', 'customer');
+    await sleep(300);
+    await connectClient(engine, 'agent-1', client, { iceRestart: true });
+    client.clearHeard();
+    customer.clearHeard();
+    await sleep(1000);
+    expect(energy(settled(client.heard()), CUSTOMER_HZ)).toBeGreaterThan(0.8);
+    expect(energy(settled(customer.heard()), AGENT_HZ)).toBeGreaterThan(0.8);
+    expect(engine.stats()).toMatchObject({ endpoints: 2, bridges: 1 });
+    expect(states.filter((event) => event.state === 'closed')).toEqual([]);
+  });
+
+  it('takes a brand-new peer connection (a page reload) on the same line, bridge and all', async () => {
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
+    engine.bridge('agent-1', 'customer');
+    await sleep(300);
+    await client.close();
+    client = new BrowserLikeClient(THIRD_HZ);
+    await connectClient(engine, 'agent-1', client);
+    client.startSending();
+    customer.clearHeard();
+    await sleep(1000);
+    expect(energy(settled(client.heard()), CUSTOMER_HZ)).toBeGreaterThan(0.8);
+    expect(energy(settled(customer.heard()), THIRD_HZ)).toBeGreaterThan(0.8);
+  });
+
+  it('gives the browser one continuous RTP stream when the agent moves from one call to the next', async () => {
+    engine.createVirtualParty('first', { prompt: { toneHz: CUSTOMER_HZ } });
+    engine.createVirtualParty('second', { prompt: { toneHz: THIRD_HZ } });
+    const first = engine.bridge('agent-1', 'first');
+    await sleep(500);
+    first.close();
+    engine.setHold('agent-1', true);
+    await sleep(200);
+    engine.setHold('agent-1', false);
+    engine.bridge('agent-1', 'second');
+    client.clearHeard();
+    await sleep(800);
+    expect(energy(settled(client.heard()), THIRD_HZ)).toBeGreaterThan(0.8);
+
+    const received = client.received;
+    expect(new Set(received.map((packet) => packet.ssrc)).size).toBe(1);
+    for (let i = 1; i < received.length; i++) {
+      const step = (received[i]!.sequenceNumber - received[i - 1]!.sequenceNumber) & 0xffff;
+      expect(step).toBe(1);
+      expect((received[i]!.timestamp - received[i - 1]!.timestamp) | 0).toBeGreaterThanOrEqual(160);
+    }
+  });
+
+  it('taps the agent’s voice as 20 ms frames, decoding only once someone listens', async () => {
+    engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
+    engine.bridge('agent-1', 'customer');
+    await sleep(300);
+    expect(engine.stats().framesDecoded).toBe(0);
+    const frames: Int16Array[] = [];
+    const untap = engine.tap('agent-1', (pcm) => frames.push(pcm));
+    await sleep(500);
+    untap();
+    expect(frames.length).toBeGreaterThan(15);
+    expect(frames.every((frame) => frame.length === 160)).toBe(true);
+    expect(toneEnergy(frames[frames.length - 1]!, 8000, AGENT_HZ)).toBeGreaterThan(0.8);
+    expect(engine.stats().framesDecoded).toBe(frames.length);
+  });
+
+  it('closes the line on request and releases every socket on engine close', async () => {
+    const states = collect('lineState');
+    await engine.closeEndpoint('agent-1');
+    expect(states).toEqual([{ lineId: 'agent-1', state: 'closed' }]);
+    await client.close();
+    await engine.close();
+    // werift lets go of its UDP sockets a few milliseconds after close() resolves.
+    await waitFor(() => !process.getActiveResourcesInfo().includes('UDPWrap'), 'UDP sockets closed', 2000);
+  });
+});

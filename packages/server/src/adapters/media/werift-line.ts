@@ -1,0 +1,365 @@
+import {
+  type MediaStreamTrack,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  type RTCRtpTransceiver,
+  RtpHeader,
+  RtpPacket,
+} from 'werift';
+import { type IceCandidateInit, type IceServerConfig, MediaError, type OpenAgentLineOptions } from './media-engine.js';
+import type { AgentLineHooks, AgentLineTransport } from './media-switch.js';
+import type { OutgoingPacket } from './outbound-stream.js';
+import {
+  candidateAddress,
+  candidateUfrag,
+  filterSdpCandidates,
+  originSessionId,
+  summarizeOffer,
+  withOrigin,
+} from './sdp.js';
+
+/**
+ * An agent's WebRTC line on werift: one RTCPeerConnection answering the browser's offer, PCMU and telephone-event
+ * only. It lives as long as the agent is checked in; calls come and go on it without a new handshake.
+ *
+ * werift 0.24 quirks handled here (found by reading its source and by the tests next to this file):
+ * - Its ICE agent queries stun.l.google.com even with `iceServers: []` (a hard-coded fallback in `Connection`):
+ *   the STUN server is cleared on every ICE transport unless the operator configured one.
+ * - After an ICE restart it does not start connectivity checks again when DTLS is already up (`connect()` returns
+ *   early), so media stops: the restarted ICE transports are started explicitly.
+ * - `RTCRtpSender.sendRtp` overwrites the payload type with the first negotiated codec: telephone-event packets
+ *   go through the DTLS transport directly, with the sender's SSRC and our sequence numbers.
+ * - Received packets may share buffers werift reuses: payloads are copied before they enter the engine.
+ * - Remote candidates it gets before the matching remote description throw: they are buffered here.
+ */
+
+export interface WeriftLineOptions {
+  readonly announcedAddress?: string;
+  readonly advertiseInterfaceAddresses: boolean;
+  readonly portRange?: readonly [number, number];
+  readonly iceServers: readonly IceServerConfig[];
+  readonly ipv6: boolean;
+}
+
+const PCMU = { mimeType: 'audio/PCMU', clockRate: 8000, payloadType: 0, channels: 1 } as const;
+const TELEPHONE_EVENT = { mimeType: 'audio/telephone-event', clockRate: 8000, payloadType: 101, parameters: '0-16' };
+/** Remote candidates buffered per line, at most (a browser sends a handful per generation). */
+const MAX_PENDING_CANDIDATES = 64;
+
+/** Builds the werift configuration both the engine and the tests' browser-like client use. */
+export function weriftPeerConfig(options: Omit<WeriftLineOptions, 'advertiseInterfaceAddresses'>) {
+  return {
+    codecs: {
+      audio: [new RTCRtpCodecParameters({ ...PCMU }), new RTCRtpCodecParameters({ ...TELEPHONE_EVENT })],
+      video: [],
+    },
+    headerExtensions: { audio: [], video: [] },
+    iceServers: options.iceServers.map((server) => ({ ...server })),
+    icePortRange: options.portRange ? ([options.portRange[0], options.portRange[1]] as [number, number]) : undefined,
+    iceAdditionalHostAddresses: options.announcedAddress ? [options.announcedAddress] : undefined,
+    iceUseIpv4: true,
+    iceUseIpv6: options.ipv6,
+  };
+}
+
+/** Clears werift's built-in public STUN fallback on every ICE transport of `pc` when none was configured. */
+export function withoutDefaultStun(pc: RTCPeerConnection, iceServers: readonly IceServerConfig[]): void {
+  if (iceServers.some((server) => server.urls.startsWith('stun:'))) return;
+  for (const transport of pc.iceTransports) transport.connection.stunServer = undefined;
+}
+
+/** Starts ICE checks that werift left idle after a restart (see the quirks above). */
+export function kickRestartedIce(pc: RTCPeerConnection, onError: (error: unknown) => void): void {
+  for (const transport of pc.iceTransports) {
+    if (transport.state !== 'connected' && transport.state !== 'checking') transport.start().catch(onError);
+  }
+}
+
+/** Sends a telephone-event packet with its own payload type (sendRtp would force the audio codec's). */
+export function sendTelephoneEvent(
+  transceiver: RTCRtpTransceiver,
+  payloadType: number,
+  packet: { sequenceNumber: number; timestamp: number; marker: boolean; payload: Buffer },
+): Promise<unknown> {
+  const { sender } = transceiver;
+  const dtls = sender.dtlsTransport;
+  if (dtls?.state !== 'connected') return Promise.resolve();
+  const header = new RtpHeader({
+    payloadType,
+    sequenceNumber: packet.sequenceNumber,
+    timestamp: packet.timestamp,
+    marker: packet.marker,
+    ssrc: sender.ssrc,
+  });
+  return dtls.sendRtp(packet.payload, header);
+}
+
+export class WeriftAgentLine implements AgentLineTransport {
+  private pc: RTCPeerConnection | undefined;
+  private transceiver: RTCRtpTransceiver | undefined;
+  private remoteUfrag: string | undefined;
+  /** ICE ufrags of generations that are over: their late candidates are dropped. */
+  private readonly pastUfrags = new Set<string>();
+  private remoteFingerprint: string | undefined;
+  private remoteSessionId: string | undefined;
+  /** Our answers' o= line: one session id per peer connection, the version counting answers. */
+  private localOrigin: { sessionId: string; version: number } | undefined;
+  /** True from the moment an offer is being applied until its answer exists: remote candidates wait. */
+  private applyingOffer = false;
+  private pendingRemote: IceCandidateInit[] = [];
+  /** Local candidates gathered while answering: most end up in the answer's SDP and are not trickled. */
+  private answering: (IceCandidateInit | null)[] | undefined;
+  private audioPayloadType: number = PCMU.payloadType;
+  private dtmfSendPayloadType: number | undefined;
+  private readonly dtmfReceivePayloadTypes = new Set<number>();
+  private lastState: string | undefined;
+  private closed = false;
+  private sendFailures = 0;
+
+  constructor(
+    private readonly options: WeriftLineOptions,
+    private readonly hooks: AgentLineHooks,
+  ) {}
+
+  async negotiate(offerSdp: string, _options: OpenAgentLineOptions): Promise<string> {
+    this.assertOpen();
+    const offer = summarizeOffer(offerSdp);
+    // A new o= session id or DTLS fingerprint means a new RTCPeerConnection on the browser side (a reload): start a
+    // fresh one here too. Otherwise renegotiate in place; a new ICE ufrag makes that an ICE restart.
+    const fresh =
+      !this.pc ||
+      offer.sessionId !== this.remoteSessionId ||
+      offer.fingerprint !== this.remoteFingerprint ||
+      this.pc.connectionState === 'closed';
+    if (fresh) await this.replacePeer();
+    const pc = this.pc!;
+    const restart = !fresh && offer.iceUfrag !== this.remoteUfrag;
+    this.applyingOffer = true;
+    this.answering = [];
+    try {
+      try {
+        await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+      } catch (error) {
+        throw new MediaError('InvalidSdp', `the offer was refused: ${(error as Error).message}`);
+      }
+      this.assertCurrent(pc);
+      this.setRemoteUfrag(offer.iceUfrag);
+      this.remoteFingerprint = offer.fingerprint;
+      this.remoteSessionId = offer.sessionId;
+      this.readNegotiatedCodecs();
+      this.flushRemoteCandidates(pc);
+      withoutDefaultStun(pc, this.options.iceServers);
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      this.assertCurrent(pc);
+      if (restart) kickRestartedIce(pc, (error) => this.warn('IceRestartFailed', error));
+      const sdp = pc.localDescription?.sdp ?? answer.sdp;
+      this.localOrigin = this.localOrigin
+        ? { ...this.localOrigin, version: this.localOrigin.version + 1 }
+        : { sessionId: originSessionId(sdp) ?? '0', version: 0 };
+      const answerSdp = withOrigin(
+        filterSdpCandidates(sdp, (c) => this.advertises(c)),
+        this.localOrigin.sessionId,
+        this.localOrigin.version,
+      );
+      const gathered = this.answering;
+      // After the answer: the caller sends it before any candidate, because these go out on the next macrotask.
+      setImmediate(() => {
+        for (const candidate of gathered) {
+          if (candidate === null || !answerSdp.includes(candidate.candidate)) this.hooks.localCandidate(candidate);
+        }
+      });
+      return answerSdp;
+    } finally {
+      this.applyingOffer = false;
+      this.answering = undefined;
+      if (this.pc === pc) this.flushRemoteCandidates(pc);
+    }
+  }
+
+  addRemoteCandidate(candidate: IceCandidateInit | null): void {
+    if (this.closed) return;
+    const settled = this.pc?.remoteDescription && !this.applyingOffer;
+    if (candidate === null) {
+      // End of candidates only means something for the generation in place; one that races an offer is dropped
+      // rather than risk ending the next generation's candidates early.
+      if (settled) this.applyRemoteCandidate(this.pc!, null);
+      return;
+    }
+    const ufrag = candidateUfrag(candidate);
+    if (ufrag && this.pastUfrags.has(ufrag)) return;
+    if (settled && (!ufrag || ufrag === this.remoteUfrag)) this.applyRemoteCandidate(this.pc!, candidate);
+    else if (this.pendingRemote.length < MAX_PENDING_CANDIDATES) this.pendingRemote.push(candidate);
+  }
+
+  write(packet: OutgoingPacket): void {
+    const transceiver = this.transceiver;
+    if (!transceiver || this.closed) return;
+    if (packet.kind === 'audio') {
+      const header = new RtpHeader({
+        payloadType: this.audioPayloadType,
+        sequenceNumber: packet.sequenceNumber,
+        timestamp: packet.timestamp,
+        marker: packet.marker,
+      });
+      transceiver.sender.sendRtp(new RtpPacket(header, packet.payload)).catch((error) => this.sendFailed(error));
+    } else if (this.dtmfSendPayloadType !== undefined) {
+      sendTelephoneEvent(transceiver, this.dtmfSendPayloadType, packet).catch((error) => this.sendFailed(error));
+    } else if (packet.marker) {
+      this.warn('NoTelephoneEvent', new Error('the browser did not offer telephone-event/8000: DTMF dropped'));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const pc = this.pc;
+    this.pc = undefined;
+    this.transceiver = undefined;
+    this.pendingRemote = [];
+    await pc?.close();
+  }
+
+  private async replacePeer(): Promise<void> {
+    const old = this.pc;
+    this.pc = undefined;
+    this.transceiver = undefined;
+    this.setRemoteUfrag(undefined);
+    this.remoteFingerprint = undefined;
+    this.remoteSessionId = undefined;
+    this.localOrigin = undefined;
+    this.lastState = undefined;
+    if (old) await old.close().catch((error: unknown) => this.warn('CloseFailed', error));
+    this.assertOpen();
+    const pc = new RTCPeerConnection(weriftPeerConfig(this.options));
+    // Added before the offer is applied, so werift matches the browser's audio section to a sendrecv transceiver
+    // instead of creating a receive-only one.
+    const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
+    withoutDefaultStun(pc, this.options.iceServers);
+    transceiver.onTrack.subscribe((track: MediaStreamTrack) => {
+      track.onReceiveRtp.subscribe((rtp) => {
+        if (this.pc === pc) this.receive(rtp);
+      });
+    });
+    pc.onIceCandidate.subscribe((candidate) => {
+      if (this.pc !== pc) return;
+      const init: IceCandidateInit | null = candidate ? toInit(candidate.toJSON()) : null;
+      if (init && !this.advertises(init.candidate)) return;
+      if (this.answering) this.answering.push(init);
+      else this.hooks.localCandidate(init);
+    });
+    pc.connectionStateChange.subscribe((state) => {
+      if (this.pc !== pc || this.closed || state === this.lastState) return;
+      if (state === 'connected' || state === 'disconnected' || state === 'failed') {
+        this.lastState = state;
+        this.hooks.state(state);
+      }
+    });
+    this.pc = pc;
+    this.transceiver = transceiver;
+  }
+
+  private setRemoteUfrag(ufrag: string | undefined): void {
+    if (this.remoteUfrag && this.remoteUfrag !== ufrag) {
+      if (this.pastUfrags.size >= MAX_PENDING_CANDIDATES) this.pastUfrags.clear();
+      this.pastUfrags.add(this.remoteUfrag);
+    }
+    this.remoteUfrag = ufrag;
+  }
+
+  private receive(rtp: RtpPacket): void {
+    const { payloadType } = rtp.header;
+    const kind =
+      payloadType === this.audioPayloadType ? 'audio' : this.dtmfReceivePayloadTypes.has(payloadType) ? 'dtmf' : null;
+    if (!kind) return;
+    this.hooks.packet({
+      kind,
+      ssrc: rtp.header.ssrc,
+      timestamp: rtp.header.timestamp,
+      marker: rtp.header.marker,
+      payload: Buffer.from(rtp.payload),
+    });
+  }
+
+  /** Payload types as the browser numbered them (Chromium's telephone-event/8000 is 126, not 101). */
+  private readNegotiatedCodecs(): void {
+    const transceiver = this.transceiver!;
+    const codecs = transceiver.codecs;
+    const pcmu = codecs.find((codec) => codec.mimeType.toLowerCase() === 'audio/pcmu');
+    if (!pcmu) throw new MediaError('NoCommonCodec', 'PCMU was not negotiated');
+    this.audioPayloadType = pcmu.payloadType;
+    // werift sends with the first negotiated codec; make sure that is PCMU whatever order the offer used.
+    transceiver.sender.codec = pcmu;
+    const events = codecs.filter(
+      (codec) => codec.mimeType.toLowerCase() === 'audio/telephone-event' && codec.clockRate === 8000,
+    );
+    this.dtmfReceivePayloadTypes.clear();
+    for (const codec of events) this.dtmfReceivePayloadTypes.add(codec.payloadType);
+    this.dtmfSendPayloadType = events[0]?.payloadType;
+  }
+
+  /**
+   * Applies the buffered candidates of the current ICE generation, drops those of generations that are over, and
+   * keeps those of a ufrag not seen yet: they arrived ahead of their offer.
+   */
+  private flushRemoteCandidates(pc: RTCPeerConnection): void {
+    const pending = this.pendingRemote;
+    this.pendingRemote = [];
+    for (const candidate of pending) {
+      const ufrag = candidateUfrag(candidate);
+      if (!ufrag || ufrag === this.remoteUfrag) this.applyRemoteCandidate(pc, candidate);
+      else if (!this.pastUfrags.has(ufrag)) this.pendingRemote.push(candidate);
+    }
+  }
+
+  private applyRemoteCandidate(pc: RTCPeerConnection, candidate: IceCandidateInit | null): void {
+    const init = candidate
+      ? {
+          candidate: candidate.candidate,
+          sdpMid: candidate.sdpMid ?? undefined,
+          sdpMLineIndex: candidate.sdpMLineIndex ?? undefined,
+          usernameFragment: candidate.usernameFragment ?? undefined,
+        }
+      : null;
+    pc.addIceCandidate(init).catch((error: unknown) => this.warn('CandidateRejected', error));
+  }
+
+  /** With an announced address and interface addresses not advertised, host candidates show only that address. */
+  private advertises(candidate: string): boolean {
+    const { announcedAddress, advertiseInterfaceAddresses } = this.options;
+    if (!announcedAddress || advertiseInterfaceAddresses) return true;
+    const parsed = candidateAddress(candidate);
+    return parsed?.type !== 'host' || parsed.address === announcedAddress;
+  }
+
+  private sendFailed(error: unknown): void {
+    // One warning per burst is enough for logs: a broken transport fails 50 times a second.
+    if (this.sendFailures++ % 500 === 0) this.warn('SendFailed', error);
+  }
+
+  private warn(code: string, error: unknown): void {
+    this.hooks.warning(code, error instanceof Error ? error.message : String(error));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MediaError('UnknownEndpoint', 'the line is closed');
+  }
+
+  private assertCurrent(pc: RTCPeerConnection): void {
+    if (this.closed || this.pc !== pc) throw new MediaError('UnknownEndpoint', 'the line was closed while negotiating');
+  }
+}
+
+function toInit(json: {
+  candidate: string;
+  sdpMid?: string;
+  sdpMLineIndex?: number;
+  usernameFragment?: string;
+}): IceCandidateInit {
+  return {
+    candidate: json.candidate,
+    sdpMid: json.sdpMid ?? null,
+    sdpMLineIndex: json.sdpMLineIndex ?? null,
+    usernameFragment: json.usernameFragment ?? null,
+  };
+}
