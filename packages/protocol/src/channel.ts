@@ -13,8 +13,29 @@ import type { NotifyMessage } from './hotline-message.js';
 export const CHANNEL_PATH = '/v1/agent/channel';
 
 /** Client → server frames. */
+const IceCandidateSchema = Type.Object({
+  candidate: Type.String({ maxLength: 1024 }),
+  sdpMid: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+  sdpMLineIndex: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 64 }), Type.Null()])),
+  usernameFragment: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
+});
+
 export const ClientFrameSchema = Type.Union([
   Type.Object({ type: Type.Literal('ping'), t: Type.Optional(Type.Number()) }, { additionalProperties: false }),
+  /** The agent's media line: the browser's SDP offer (at check-in, after a reload, or an ICE restart). */
+  Type.Object(
+    {
+      type: Type.Literal('media.offer'),
+      sdp: Type.String({ minLength: 1, maxLength: 15_000 }),
+      iceRestart: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  ),
+  /** A trickled ICE candidate of the browser; null = end of candidates. */
+  Type.Object(
+    { type: Type.Literal('media.candidate'), candidate: Type.Union([IceCandidateSchema, Type.Null()]) },
+    { additionalProperties: false },
+  ),
   Type.Object(
     {
       type: Type.Literal('resume'),
@@ -68,6 +89,12 @@ export type ServerFrame =
       readonly agent: AgentSnapshot;
     }
   | { readonly type: 'pong'; readonly t?: number; readonly serverTime: number }
+  /** The server's SDP answer for the agent's media line. */
+  | { readonly type: 'media.answer'; readonly sdp: string }
+  /** A server ICE candidate (null = end of candidates). */
+  | { readonly type: 'media.candidate'; readonly candidate: Static<typeof IceCandidateSchema> | null }
+  /** The media line's transport state. */
+  | { readonly type: 'media.state'; readonly state: 'connected' | 'disconnected' | 'failed' | 'closed' }
   | {
       readonly type: 'error';
       readonly code: ErrorCode;

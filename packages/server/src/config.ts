@@ -35,6 +35,22 @@ export const ConfigSchema = Type.Object(
     corsOrigins: Type.Array(Type.String(), { description: 'OPENHOTLINE_CORS_ORIGINS (comma-separated)' }),
     /** Folder of the built browser SDK, served at /sdk/ (the guide's CDN script). */
     sdkDistDir: Type.String({ minLength: 1, description: 'OPENHOTLINE_SDK_DIST_DIR' }),
+    /** Audio: the embedded media engine (docs/media.md). */
+    media: Type.Object(
+      {
+        /** Terminate agents' WebRTC and bridge call audio in this process (off: calls are signaling only). */
+        enabled: Type.Boolean({ description: 'OPENHOTLINE_MEDIA (true/false)' }),
+        /** The address browsers reach the server's media at (a host candidate); default the interface addresses. */
+        announcedAddress: Type.Optional(Type.String({ description: 'OPENHOTLINE_MEDIA_ADDRESS' })),
+        /** UDP ports for media, inclusive. */
+        portRange: Type.Optional(
+          Type.Tuple([Type.Integer({ minimum: 1, maximum: 65_535 }), Type.Integer({ minimum: 1, maximum: 65_535 })]),
+        ),
+        /** What virtual customers say: an 8 or 16 kHz mono WAV file; default a 1000 Hz tone. */
+        promptWav: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false },
+    ),
     /** The embedded stand-in for the phone network (docs/virtual-carrier.md). */
     virtualCarrier: Type.Object(
       {
@@ -76,6 +92,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   // This file sits in packages/server/src (or dist); the SDK's build output is packages/sdk/dist.
   sdkDistDir: resolve(dirname(fileURLToPath(import.meta.url)), '../../sdk/dist'),
   virtualCarrier: {},
+  media: { enabled: true },
 };
 
 const ENV: Record<string, { key: keyof ServerConfig; kind: 'string' | 'int' | 'bool' | 'list' }> = {

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Carrier } from './adapters/carrier/carrier.js';
 import { VirtualCarrier, validateDialPlan } from './adapters/carrier/virtual-carrier.js';
 import type { NumberLocator } from './adapters/location/number-location.js';
 import { PhoneNumberLocator } from './adapters/location/phone-locator.js';
+import { createWeriftMediaEngine, readWavAs8kMono } from './adapters/media/index.js';
 import { withBatchedCallRecords } from './adapters/storage/batched-call-records.js';
 import { withConfigCache } from './adapters/storage/config-cache.js';
 import { openSqliteStorage } from './adapters/storage/sqlite.js';
@@ -17,6 +19,7 @@ import { ChannelRegistry } from './services/channel-registry.js';
 import { type Clock, type IdGenerator, randomIds, systemClock } from './services/clock.js';
 import { DirectoryService } from './services/directory-service.js';
 import type { Logger } from './services/logger.js';
+import { MediaService } from './services/media-service.js';
 import { HotlineMetrics } from './services/metrics.js';
 import { TokenService } from './services/token-service.js';
 
@@ -38,6 +41,8 @@ export interface Hotline {
   readonly virtualCallers: VirtualCallers;
   readonly carrier: Carrier;
   readonly locator: NumberLocator;
+  /** Audio; undefined when media is disabled. */
+  readonly media: MediaService | undefined;
   readonly metrics: HotlineMetrics;
   readonly adminKey: string;
   close(): void;
@@ -87,7 +92,27 @@ export function createHotline(config: ServerConfig, options: HotlineOptions): Ho
       ...(config.virtualCarrier.dialPlan ? { dialPlan: validateDialPlan(config.virtualCarrier.dialPlan) } : {}),
     });
   const locator = options.locator ?? new PhoneNumberLocator();
-  const calls = new CallService({ storage, clock, ids, agents, carrier, locator, log: options.log });
+  const media = config.media.enabled
+    ? new MediaService({
+        engine: createWeriftMediaEngine({
+          ...(config.media.announcedAddress ? { announcedAddress: config.media.announcedAddress } : {}),
+          ...(config.media.portRange ? { portRange: config.media.portRange } : {}),
+        }),
+        agents,
+        log: options.log,
+        prompt: config.media.promptWav ? readWavAs8kMono(readFileSync(config.media.promptWav)) : { toneHz: 1000 },
+      })
+    : undefined;
+  const calls = new CallService({
+    storage,
+    clock,
+    ids,
+    agents,
+    carrier,
+    locator,
+    log: options.log,
+    ...(media ? { media } : {}),
+  });
   const virtualCallers = new VirtualCallers(calls, clock);
   const metrics = new HotlineMetrics(() => agents.countByStatus());
   agents.recover();
@@ -107,11 +132,13 @@ export function createHotline(config: ServerConfig, options: HotlineOptions): Ho
     virtualCallers,
     carrier,
     locator,
+    media,
     metrics,
     adminKey,
     close() {
       virtualCallers.close();
       calls.close();
+      void media?.close();
       agents.close();
       storage.close();
     },

@@ -282,6 +282,15 @@ export class AgentService {
     return (this.channels.get(agentKey(instanceId, agentId)) ?? 0) > 0;
   }
 
+  /**
+   * Pushes an event that changes no status (the media line opened or closed: AgentJoinChannel, AgentLeaveChannel),
+   * in the agent's current status.
+   */
+  announce(instanceId: string, agentId: string, code: EnumWSEventType, cmd: string): void {
+    if (this.closed || !this.deps.storage.agents.get(instanceId, agentId)) return;
+    this.notify(instanceId, agentId, code, this.state(instanceId, agentId).status, cmd, undefined);
+  }
+
   /** How many known agents are in each status (for metrics and the wallboard). */
   countByStatus(): Map<AgentBarStatus, number> {
     const counts = new Map<AgentBarStatus, number>();

@@ -35,6 +35,8 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
       logLevel: 'silent',
       seedDemo: false,
       adminKey: TEST_ADMIN_KEY,
+      // Node test peers connect over loopback; tests that need no audio pay nothing for an idle engine.
+      media: { enabled: true, announcedAddress: '127.0.0.1' },
       ...overrides,
       dataDir,
     },

@@ -19,6 +19,7 @@ import type { Principal } from '../../services/token-service.js';
 import { bearerOf } from './auth.js';
 
 const clientFrame = TypeCompiler.Compile(ClientFrameSchema);
+const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['ping', 'resume', 'media.offer', 'media.candidate']);
 
 interface ChannelQuery {
   access_token?: string;
@@ -133,10 +134,30 @@ async function openChannel(socket: WebSocket, request: FastifyRequest, hotline: 
       });
       return;
     }
-    if (frame.type === 'ping')
-      send({ type: 'pong', ...(frame.t !== undefined ? { t: frame.t } : {}), serverTime: clock.now() });
-    else if (frame.type === 'resume') attach({ epoch: frame.epoch, lastSeq: frame.lastSeq });
+    switch (frame.type) {
+      case 'ping':
+        send({ type: 'pong', ...(frame.t !== undefined ? { t: frame.t } : {}), serverTime: clock.now() });
+        break;
+      case 'resume':
+        attach({ epoch: frame.epoch, lastSeq: frame.lastSeq });
+        break;
+      case 'media.offer':
+        if (!hotline.media) {
+          send({ type: 'error', code: 'ServiceUnavailable', message: 'Media is disabled on this server.' });
+          break;
+        }
+        hotline.media
+          .offer(instanceId, agentId, frame.sdp, frame.iceRestart ?? false, mediaOwner)
+          .catch((error: unknown) => {
+            send({ type: 'error', code: 'ValidationFailed', message: `The media offer was refused: ${String(error)}` });
+          });
+        break;
+      case 'media.candidate':
+        hotline.media?.candidate(instanceId, agentId, frame.candidate);
+        break;
+    }
   };
+  const mediaOwner = { send };
   socket.off('message', collectEarly);
   socket.on('message', onFrame);
   for (const data of early) onFrame(data);
@@ -169,6 +190,7 @@ async function openChannel(socket: WebSocket, request: FastifyRequest, hotline: 
     clearTimeout(expiry);
     streams.detach(key, subscriber);
     channels.remove(instanceId, agentId, connectionId);
+    hotline.media?.channelClosed(instanceId, agentId, mediaOwner);
     agents.channelClosed(instanceId, agentId);
     metrics.channelsOpen.dec();
   });
@@ -189,7 +211,7 @@ function parseFrame(data: unknown): ClientFrame | HotlineError {
   if (clientFrame.Check(value)) return value;
   const type =
     typeof value === 'object' && value !== null && 'type' in value ? (value as { type: unknown }).type : undefined;
-  if (type !== 'ping' && type !== 'resume') {
+  if (typeof type !== 'string' || !CLIENT_FRAME_TYPES.has(type)) {
     return new HotlineError('UnknownMessageType', `Unknown frame type ${JSON.stringify(type ?? null)}.`, {
       type: type ?? null,
     });

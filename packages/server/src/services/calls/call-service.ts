@@ -21,6 +21,7 @@ import type { Clock, IdGenerator } from '../clock.js';
 import { settingsOf } from '../directory-service.js';
 import type { Logger } from '../logger.js';
 import { maskNumber } from '../masking.js';
+import type { CallMedia, MediaCallRef } from '../media-service.js';
 import { type AgentPart, type Call, callStateOf, type OfferPurpose, toRecord } from './call.js';
 import { WaitingCalls } from './waiting-calls.js';
 
@@ -33,6 +34,8 @@ export interface CallServiceDeps {
   readonly locator: NumberLocator;
   readonly log: Logger;
   readonly acd?: AcdPolicy;
+  /** Audio for calls; absent, calls are signaling only (tests of call logic, or media off). */
+  readonly media?: CallMedia;
 }
 
 export interface InboundRequest {
@@ -241,6 +244,7 @@ export class CallService {
         this.agentCommand(call, agentId, { type: 'answerRequest' }, 'answer');
         this.agentCommand(call, agentId, { type: 'inboundEstablished' }, 'answer');
         call.customer?.leg?.connected?.();
+        this.deps.media?.connect(this.mediaRef(call), agentId);
         break;
       }
       case 'consult': {
@@ -248,7 +252,10 @@ export class CallService {
         call.third = { type: 'agent', ...part, answered: true };
         this.note(call, 'consult-answered', agentId, '');
         this.agentCommand(call, agentId, { type: 'consultEstablished' }, 'answer');
-        if (call.agent) this.agentCommand(call, call.agent.agentId, { type: 'thirdAnswered' }, 'consult');
+        if (call.agent) {
+          this.agentCommand(call, call.agent.agentId, { type: 'thirdAnswered' }, 'consult');
+          this.deps.media?.consult(this.mediaRef(call), call.agent.agentId, agentId);
+        }
         break;
       }
       case 'internal': {
@@ -257,7 +264,10 @@ export class CallService {
         call.answeredAt = this.deps.clock.now();
         this.note(call, 'answered', agentId, '');
         this.agentCommand(call, agentId, { type: 'internalEstablished' }, 'answer');
-        if (call.agent) this.agentCommand(call, call.agent.agentId, { type: 'internalEstablished' }, 'internal-call');
+        if (call.agent) {
+          this.agentCommand(call, call.agent.agentId, { type: 'internalEstablished' }, 'internal-call');
+          this.deps.media?.consult(this.mediaRef(call), call.agent.agentId, agentId);
+        }
         break;
       }
     }
@@ -276,6 +286,7 @@ export class CallService {
     this.move(call, 'hold');
     this.note(call, 'held', agentId, '');
     this.agentCommand(call, agentId, { type: 'hold' }, 'hold');
+    this.deps.media?.hold(this.mediaRef(call), true);
     this.writeRecord(call);
     return this.view(call, agentId);
   }
@@ -285,6 +296,7 @@ export class CallService {
     this.move(call, 'retrieve');
     this.note(call, 'retrieved', agentId, '');
     this.agentCommand(call, agentId, { type: 'retrieve' }, 'retrieve');
+    this.deps.media?.hold(this.mediaRef(call), false);
     this.writeRecord(call);
     return this.view(call, agentId);
   }
@@ -294,6 +306,7 @@ export class CallService {
     this.move(call, 'mute');
     if (call.muted !== muted) {
       call.muted = muted;
+      this.deps.media?.mute(this.mediaRef(call), agentId, muted);
       this.note(call, muted ? 'muted' : 'unmuted', agentId, '');
       this.writeRecord(call);
     }
@@ -305,6 +318,7 @@ export class CallService {
     this.move(call, 'dtmf');
     const far = call.third?.type === 'number' && call.phase !== 'conference' ? call.third.leg : call.customer?.leg;
     far?.sendDtmf(digits);
+    if (far === call.customer?.leg) this.deps.media?.dtmf(this.mediaRef(call), digits);
     this.note(call, 'dtmf-sent', agentId, digits);
     this.writeRecord(call);
     return this.view(call, agentId);
@@ -364,6 +378,7 @@ export class CallService {
         this.move(call, 'consultStart');
         this.note(call, 'consult-started', agentId, `agent ${targetAgentId}`);
         this.agentCommand(call, agentId, { type: 'consultStart' }, 'consult');
+        this.deps.media?.hold(this.mediaRef(call), true);
         this.offer(call, targetAgentId, 'consult');
         break;
       }
@@ -373,6 +388,7 @@ export class CallService {
         this.move(call, 'consultStart');
         this.note(call, 'consult-started', agentId, `number ${target.number}`);
         this.agentCommand(call, agentId, { type: 'consultStart' }, 'consult');
+        this.deps.media?.hold(this.mediaRef(call), true);
         this.dialThird(call, target.number, 'consult');
         break;
       }
@@ -397,6 +413,7 @@ export class CallService {
     this.move(call, 'consultCancel');
     this.note(call, 'consult-cancelled', agentId, '');
     this.agentCommand(call, agentId, { type: 'thirdLeft' }, 'consult-cancel');
+    this.deps.media?.connect(this.mediaRef(call), agentId);
     this.writeRecord(call);
     return this.view(call, agentId);
   }
@@ -414,6 +431,8 @@ export class CallService {
     this.move(call, 'conference');
     this.note(call, 'conference', agentId, '');
     this.agentCommand(call, agentId, { type: 'conference' }, 'conference');
+    if (call.third?.type === 'agent') this.deps.media?.conference(this.mediaRef(call), [agentId, call.third.agentId]);
+    else this.deps.media?.hold(this.mediaRef(call), false);
     this.writeRecord(call);
     return this.view(call, agentId);
   }
@@ -474,6 +493,7 @@ export class CallService {
     call.answeredAt = this.deps.clock.now();
     this.note(call, 'answered', '', 'callee answered');
     this.agentCommand(call, call.agent.agentId, { type: 'outboundEstablished' }, 'callee-answered');
+    this.deps.media?.connect(this.mediaRef(call), call.agent.agentId);
     this.writeRecord(call);
   }
 
@@ -655,7 +675,10 @@ export class CallService {
         // The consultation may already be over (cancelled while this agent was still ringing).
         if (call.phase === 'consulting') {
           this.move(call, 'thirdGone');
-          if (call.agent) this.agentCommand(call, call.agent.agentId, { type: 'thirdLeft' }, why);
+          if (call.agent) {
+            this.agentCommand(call, call.agent.agentId, { type: 'thirdLeft' }, why);
+            this.deps.media?.connect(this.mediaRef(call), call.agent.agentId);
+          }
         }
         this.writeRecord(call);
         break;
@@ -731,7 +754,10 @@ export class CallService {
     if (call.phase === 'consulting' || call.phase === 'conference') {
       this.move(call, 'thirdGone');
       this.note(call, 'third-left', '', reason);
-      if (call.agent) this.agentCommand(call, call.agent.agentId, { type: 'thirdLeft' }, reason);
+      if (call.agent) {
+        this.agentCommand(call, call.agent.agentId, { type: 'thirdLeft' }, reason);
+        this.deps.media?.connect(this.mediaRef(call), call.agent.agentId);
+      }
     } else if (call.direction === 'internal') {
       this.end(call, 'answered', by, reason);
       return;
@@ -757,6 +783,10 @@ export class CallService {
       call.agent = { agentId: third.agentId, legId: third.legId, jobId: third.jobId };
       call.lastAgentId = third.agentId;
       call.third = null;
+      this.deps.media?.connect(this.mediaRef(call), third.agentId);
+    } else {
+      // An external party takes over: no media endpoint for it yet, the customer stops waiting on hold.
+      this.deps.media?.hold(this.mediaRef(call), false);
     }
   }
 
@@ -783,6 +813,7 @@ export class CallService {
     call.ringing = null;
     for (const leg of call.legs) if (leg.leftAt === null) leg.leftAt = call.endedAt;
     this.note(call, 'ended', '', `${disposition}; ${releasedBy} ${reason}`);
+    this.deps.media?.ended(this.mediaRef(call));
     this.writeRecord(call);
     this.calls.delete(call.connId);
     for (const agentId of call.agentIds) this.unindex(call, agentId);
@@ -791,6 +822,7 @@ export class CallService {
   private releaseHandler(call: Call, releasedBy: CallRecord['releasedBy'], reason: string): void {
     const handler = call.agent;
     if (!handler) return;
+    if (call.phase !== 'ended') this.deps.media?.hold(this.mediaRef(call), true);
     this.leaveLeg(call, handler.legId);
     call.agent = null;
     this.releaseAgentFromCall(call, handler.agentId, releasedBy, reason);
@@ -858,7 +890,10 @@ export class CallService {
       this.note(call, 'third-failed', '', reason);
       if (purpose === 'consult') {
         this.move(call, 'thirdGone');
-        if (call.agent) this.agentCommand(call, call.agent.agentId, { type: 'thirdLeft' }, reason);
+        if (call.agent) {
+          this.agentCommand(call, call.agent.agentId, { type: 'thirdLeft' }, reason);
+          this.deps.media?.connect(this.mediaRef(call), call.agent.agentId);
+        }
         this.writeRecord(call);
       } else {
         this.end(call, 'failed', 'system', `transfer-${reason}`);
@@ -947,6 +982,15 @@ export class CallService {
     };
     if (call.customer) this.joinLeg(call, call.customer.legId, 'customer', call.customer.number, parties.customerKind);
     return call;
+  }
+
+  private mediaRef(call: Call): MediaCallRef {
+    return {
+      connId: call.connId,
+      instanceId: call.instanceId,
+      customerLegId: call.customer?.legId ?? null,
+      customerKind: call.customer?.kind ?? 'virtual',
+    };
   }
 
   private newPart(agentId: string): AgentPart {

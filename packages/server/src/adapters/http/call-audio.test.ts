@@ -1,0 +1,108 @@
+import type { ServerFrame } from '@openhotline/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CallCenter, startCallCenter, type TestAgent } from '../../test-support/call-center.js';
+import { MUSIC_ON_HOLD_NOTES_HZ } from '../media/audio-sources.js';
+import { BrowserLikeClient, waitFor } from '../media/test-support/browser-like-client.js';
+import { toneEnergy } from '../media/tone.js';
+
+/**
+ * Real audio through the real server: the agent's "browser" is a werift peer that says 440 Hz over a media line
+ * negotiated on the live channel; the virtual customer says 1000 Hz. Each side must hear the other's frequency.
+ * (Headless Chromium against the same engine is covered by the media engine's own browser test.)
+ */
+const AGENT_HZ = 440;
+const CUSTOMER_HZ = 1000;
+
+/** A tone's share of the signal, averaged over 100 ms windows (network audio has the odd late packet). */
+function share(pcm: Int16Array, hz: number): number {
+  let total = 0;
+  let windows = 0;
+  for (let start = 0; start + 800 <= pcm.length; start += 800, windows++) {
+    total += toneEnergy(pcm.subarray(start, start + 800), 8000, hz);
+  }
+  return windows === 0 ? 0 : total / windows;
+}
+const musicShare = (pcm: Int16Array) => Math.max(...MUSIC_ON_HOLD_NOTES_HZ.map((hz) => share(pcm, hz)));
+const listen = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let center: CallCenter | undefined;
+let client: BrowserLikeClient | undefined;
+afterEach(async () => {
+  await client?.close();
+  await center?.close();
+  center = undefined;
+  client = undefined;
+});
+
+/** Opens the agent's media line the way the SDK does: offer, trickle, answer, all over the live channel. */
+async function openLine(agent: TestAgent): Promise<BrowserLikeClient> {
+  const browser = new BrowserLikeClient(AGENT_HZ);
+  const seen = new Set<ServerFrame>();
+  agent.channel.socket.on('message', (data) => {
+    const frame = JSON.parse(String(data)) as ServerFrame;
+    if (seen.has(frame)) return;
+    seen.add(frame);
+    if (frame.type === 'media.answer') void browser.answer(frame.sdp);
+    if (frame.type === 'media.candidate') void browser.addRemoteCandidate(frame.candidate);
+  });
+  const offer = await browser.offer();
+  agent.channel.send({ type: 'media.offer', sdp: offer });
+  browser.trickleTo((candidate) => agent.channel.send({ type: 'media.candidate', candidate }));
+  await waitFor(() => browser.connectionState === 'connected', 'media line connected');
+  browser.startSending();
+  return browser;
+}
+
+describe('a call carries audio both ways', () => {
+  it('connects the agent line to the virtual customer on answer, with music on hold and mute', async () => {
+    center = await startCallCenter({
+      checkIn: ['1001'],
+      config: { media: { enabled: true, announcedAddress: '127.0.0.1' } },
+    });
+    const alice = center.agents['1001'];
+    if (!alice) throw new Error('no agent');
+    client = await openLine(alice);
+    const joined = await alice.waitFor('AgentJoinChannel');
+    expect(joined.data.status).toBe(3);
+
+    const connId = await center.placeCall('13812345678');
+    await alice.waitFor('AgentRinging');
+    await alice.post(`/v1/agent/calls/${connId}/answer`);
+    const party = center.server.hotline.media?.partyOf(connId);
+    if (!party) throw new Error('no customer endpoint');
+
+    await listen(600);
+    client.clearHeard();
+    party.clearHeard();
+    await listen(1200);
+    expect(share(client.heard(), CUSTOMER_HZ)).toBeGreaterThan(0.5);
+    expect(share(party.heard(), AGENT_HZ)).toBeGreaterThan(0.5);
+
+    // Hold: the customer hears music, the agent hears nothing of the customer.
+    await alice.post(`/v1/agent/calls/${connId}/hold`);
+    await listen(400);
+    client.clearHeard();
+    party.clearHeard();
+    await listen(1200);
+    expect(musicShare(party.heard())).toBeGreaterThan(0.3);
+    expect(share(party.heard(), AGENT_HZ)).toBeLessThan(0.1);
+    expect(share(client.heard(), CUSTOMER_HZ)).toBeLessThan(0.1);
+
+    // Retrieve, then mute: the customer no longer hears the agent, the agent still hears the customer.
+    await alice.post(`/v1/agent/calls/${connId}/retrieve`);
+    await alice.post(`/v1/agent/calls/${connId}/mute`, { muted: true });
+    await listen(400);
+    client.clearHeard();
+    party.clearHeard();
+    await listen(1200);
+    expect(share(party.heard(), AGENT_HZ)).toBeLessThan(0.1);
+    expect(share(client.heard(), CUSTOMER_HZ)).toBeGreaterThan(0.5);
+
+    await alice.post(`/v1/agent/calls/${connId}/hangup`);
+    expect(center.server.hotline.media?.partyOf(connId)).toBeUndefined();
+
+    // Checking out closes the line: AgentLeaveChannel.
+    await alice.post('/v1/agent/checkout');
+    await alice.waitFor('AgentLeaveChannel');
+  }, 30_000);
+});

@@ -1,0 +1,242 @@
+import { AgentBarStatus, EnumWSEventType, type ServerFrame } from '@openhotline/protocol';
+import type {
+  Bridge,
+  Conference,
+  IceCandidateInit,
+  MediaEngine,
+  VirtualParty,
+  VirtualPartyPrompt,
+} from '../adapters/media/media-engine.js';
+import type { AgentService } from './agent-service.js';
+import { type AgentKey, agentKey } from './agent-streams.js';
+import type { Logger } from './logger.js';
+
+/** What the call service tells the media side about a call; the media service turns it into engine operations. */
+export interface CallMedia {
+  /** The agent and the customer talk (answer, callee answered, transfer answered, retrieve after a consult). */
+  connect(call: MediaCallRef, agentId: string): void;
+  /** The customer is on hold (hold, or waiting during a consultation): music for them, nothing from them. */
+  hold(call: MediaCallRef, held: boolean): void;
+  mute(call: MediaCallRef, agentId: string, muted: boolean): void;
+  /** DTMF to the customer. */
+  dtmf(call: MediaCallRef, digits: string): void;
+  /** Agent A consults agent B: the two lines talk while the customer waits. */
+  consult(call: MediaCallRef, agentId: string, consultedAgentId: string): void;
+  /** Customer, agent and consulted agent all talk. */
+  conference(call: MediaCallRef, agentIds: readonly string[]): void;
+  /** The call is over: every bridge closes, the customer's endpoint goes; agent lines stay up. */
+  ended(call: MediaCallRef): void;
+}
+
+export interface MediaCallRef {
+  readonly connId: string;
+  readonly instanceId: string;
+  /** The customer's leg id (its media endpoint), or null for an internal call. */
+  readonly customerLegId: string | null;
+  readonly customerKind: 'virtual' | 'sip' | 'webrtc';
+}
+
+interface CallAudio {
+  customer: string | null;
+  bridge: Bridge | undefined;
+  consultBridge: Bridge | undefined;
+  conference: Conference | undefined;
+}
+
+interface LineOwner {
+  send(frame: ServerFrame): void;
+}
+
+/**
+ * Media for agents and calls. Each agent has one media line (a WebRTC peer connection to the engine), opened by
+ * the browser's offer over the live channel and kept for the whole check-in, so answering a call only re-points
+ * RTP. The channel that sent the latest offer owns the line (one media owner across tabs: the last tab that asked
+ * for audio gets it). Virtual customers become engine endpoints that speak a prompt and keep what they hear.
+ */
+export class MediaService implements CallMedia {
+  private readonly owners = new Map<AgentKey, LineOwner>();
+  private readonly connected = new Set<AgentKey>();
+  private readonly calls = new Map<string, CallAudio>();
+  private readonly parties = new Map<string, VirtualParty>();
+
+  constructor(
+    private readonly deps: {
+      readonly engine: MediaEngine;
+      readonly agents: AgentService;
+      readonly log: Logger;
+      readonly prompt: VirtualPartyPrompt;
+    },
+  ) {
+    const { engine } = deps;
+    engine.on('localCandidate', ({ lineId, candidate }) => {
+      this.owners.get(lineId)?.send({ type: 'media.candidate', candidate });
+    });
+    engine.on('lineState', ({ lineId, state }) => this.lineState(lineId, state));
+    engine.on('warning', (warning) => deps.log.warn(warning, 'media warning'));
+    // The line lives as long as the check-in: checking out closes it.
+    deps.agents.onStatusChange((instanceId, agentId, agent) => {
+      if (agent.status === AgentBarStatus.AgentCheckout) void this.closeLine(instanceId, agentId);
+    });
+  }
+
+  /** The browser's offer: answers it (opening or renegotiating the agent's line) and makes this channel the owner. */
+  async offer(instanceId: string, agentId: string, sdp: string, iceRestart: boolean, owner: LineOwner): Promise<void> {
+    const lineId = agentKey(instanceId, agentId);
+    this.owners.set(lineId, owner);
+    const { answerSdp } = await this.deps.engine.openAgentLine(lineId, sdp, { iceRestart });
+    owner.send({ type: 'media.answer', sdp: answerSdp });
+  }
+
+  candidate(instanceId: string, agentId: string, candidate: IceCandidateInit | null): void {
+    this.deps.engine.addRemoteCandidate(agentKey(instanceId, agentId), candidate);
+  }
+
+  /** A channel closed: it no longer receives candidates. The line itself stays (calls survive a reload). */
+  channelClosed(instanceId: string, agentId: string, owner: LineOwner): void {
+    const lineId = agentKey(instanceId, agentId);
+    if (this.owners.get(lineId) === owner) this.owners.delete(lineId);
+  }
+
+  /** The virtual customer of a call, for tests and demos: what it heard. */
+  partyOf(connId: string): VirtualParty | undefined {
+    const customer = this.calls.get(connId)?.customer;
+    return customer ? this.parties.get(customer) : undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.deps.engine.close();
+  }
+
+  // ------------------------------------------------------------------ CallMedia
+
+  connect(call: MediaCallRef, agentId: string): void {
+    this.run(call, 'connect', (audio) => {
+      this.unlink(audio);
+      const customer = this.customerOf(call, audio);
+      const line = this.lineOf(call.instanceId, agentId);
+      if (!customer || !line) return;
+      this.deps.engine.setHold(customer, false);
+      audio.bridge = this.deps.engine.bridge(line, customer);
+    });
+  }
+
+  hold(call: MediaCallRef, held: boolean): void {
+    this.run(call, 'hold', (audio) => {
+      const customer = this.customerOf(call, audio);
+      if (customer) this.deps.engine.setHold(customer, held);
+    });
+  }
+
+  mute(call: MediaCallRef, agentId: string, muted: boolean): void {
+    this.run(call, 'mute', () => {
+      const line = this.lineOf(call.instanceId, agentId);
+      if (line) this.deps.engine.setMute(line, muted);
+    });
+  }
+
+  dtmf(call: MediaCallRef, digits: string): void {
+    this.run(call, 'dtmf', (audio) => {
+      const customer = this.customerOf(call, audio);
+      if (customer) this.deps.engine.sendDtmf(customer, digits);
+    });
+  }
+
+  consult(call: MediaCallRef, agentId: string, consultedAgentId: string): void {
+    this.run(call, 'consult', (audio) => {
+      const a = this.lineOf(call.instanceId, agentId);
+      const b = this.lineOf(call.instanceId, consultedAgentId);
+      audio.bridge?.close();
+      audio.bridge = undefined;
+      const customer = this.customerOf(call, audio);
+      if (customer) this.deps.engine.setHold(customer, true);
+      if (a && b) audio.consultBridge = this.deps.engine.bridge(a, b);
+    });
+  }
+
+  conference(call: MediaCallRef, agentIds: readonly string[]): void {
+    this.run(call, 'conference', (audio) => {
+      this.unlink(audio);
+      const customer = this.customerOf(call, audio);
+      const lines = agentIds.flatMap((id) => {
+        const line = this.lineOf(call.instanceId, id);
+        return line ? [line] : [];
+      });
+      if (customer) this.deps.engine.setHold(customer, false);
+      const members = customer ? [...lines, customer] : lines;
+      if (members.length >= 2) audio.conference = this.deps.engine.conference(members);
+    });
+  }
+
+  ended(call: MediaCallRef): void {
+    const audio = this.calls.get(call.connId);
+    if (!audio) return;
+    this.calls.delete(call.connId);
+    this.unlink(audio);
+    if (audio.customer) {
+      this.parties.delete(audio.customer);
+      void this.deps.engine.closeEndpoint(audio.customer).catch(() => {});
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** Media failures never break call control: the call goes on, the problem is logged. */
+  private run(call: MediaCallRef, what: string, action: (audio: CallAudio) => void): void {
+    let audio = this.calls.get(call.connId);
+    if (!audio) {
+      audio = { customer: null, bridge: undefined, consultBridge: undefined, conference: undefined };
+      this.calls.set(call.connId, audio);
+    }
+    try {
+      action(audio);
+    } catch (error) {
+      this.deps.log.warn({ err: error, connId: call.connId, what }, 'media operation failed');
+    }
+  }
+
+  private unlink(audio: CallAudio): void {
+    audio.bridge?.close();
+    audio.consultBridge?.close();
+    audio.conference?.close();
+    audio.bridge = undefined;
+    audio.consultBridge = undefined;
+    audio.conference = undefined;
+  }
+
+  /** The customer's endpoint, made on first use: a virtual customer speaks the configured prompt. */
+  private customerOf(call: MediaCallRef, audio: CallAudio): string | null {
+    if (audio.customer) return audio.customer;
+    if (!call.customerLegId || call.customerKind !== 'virtual') return null;
+    const party = this.deps.engine.createVirtualParty(call.customerLegId, { prompt: this.deps.prompt, loop: true });
+    this.parties.set(party.id, party);
+    audio.customer = party.id;
+    return party.id;
+  }
+
+  private lineOf(instanceId: string, agentId: string): string | undefined {
+    const lineId = agentKey(instanceId, agentId);
+    return this.connected.has(lineId) || this.owners.has(lineId) ? lineId : undefined;
+  }
+
+  private lineState(lineId: string, state: 'connected' | 'disconnected' | 'failed' | 'closed'): void {
+    this.owners.get(lineId)?.send({ type: 'media.state', state });
+    const [instanceId = '', agentId = ''] = lineId.split('/');
+    if (state === 'connected' && !this.connected.has(lineId)) {
+      this.connected.add(lineId);
+      this.deps.agents.announce(instanceId, agentId, EnumWSEventType.AgentJoinChannel, 'media-connected');
+    } else if (state === 'closed' && this.connected.delete(lineId)) {
+      this.deps.agents.announce(instanceId, agentId, EnumWSEventType.AgentLeaveChannel, 'media-closed');
+    }
+  }
+
+  private async closeLine(instanceId: string, agentId: string): Promise<void> {
+    const lineId = agentKey(instanceId, agentId);
+    if (!this.connected.has(lineId) && !this.owners.has(lineId)) return;
+    this.owners.delete(lineId);
+    try {
+      await this.deps.engine.closeEndpoint(lineId);
+    } catch (error) {
+      this.deps.log.warn({ err: error, lineId }, 'closing a media line failed');
+    }
+  }
+}
