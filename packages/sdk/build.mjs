@@ -1,7 +1,11 @@
 // Builds the SDK with esbuild:
-//   dist/index.js  — the ESM build (bundled with the protocol's enums; no runtime dependencies), with a source map
-//   dist/sdk.js    — the script-tag build (IIFE, minified) that sets window.SoftPhoneSDK and window.SoftPhone
+//   dist/index.js          — the headless ESM build (bundled with the protocol's enums; no runtime dependencies)
+//   dist/sdk.js            — the full script-tag build (IIFE, minified): the SDK, the dial bar and its renderer
+//                            (Preact); sets window.SoftPhoneSDK and window.SoftPhone. Served at /sdk/sdk.js.
+//   dist/sdk.headless.js   — the same script-tag build without the dial bar, for pages that never show it
 // Types are the TypeScript sources (package.json "types": "./src/index.ts").
+// The full build's entry is the dial bar's (packages/dialbar/src/umd.ts): the dial bar imports the SDK, never the
+// other way round, so the SDK's build is where the two meet. Only this build script reaches into ../dialbar.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,8 +27,18 @@ export const COMMON = {
 /** The headless core: the ESM entry with everything public, minified — what the size budget measures. */
 export const CORE = { ...COMMON, entryPoints: [join(here, 'src/index.ts')], format: 'esm', minify: true };
 
-/** The full script-tag build. */
-export const UMD = { ...COMMON, entryPoints: [join(here, 'src/umd.ts')], format: 'iife', minify: true };
+/** The full script-tag build: SDK + dial bar + Preact. */
+export const UMD = {
+  ...COMMON,
+  entryPoints: [join(here, '../dialbar/src/umd.ts')],
+  format: 'iife',
+  minify: true,
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+};
+
+/** The script-tag build without the dial bar (getUIComponent() returns the placeholder). */
+export const HEADLESS_UMD = { ...COMMON, entryPoints: [join(here, 'src/umd.ts')], format: 'iife', minify: true };
 
 export async function build(outdir = join(here, 'dist')) {
   mkdirSync(outdir, { recursive: true });
@@ -37,6 +51,7 @@ export async function build(outdir = join(here, 'dist')) {
       sourcemap: true,
     }),
     esbuild.build({ ...UMD, outfile: join(outdir, 'sdk.js'), sourcemap: true }),
+    esbuild.build({ ...HEADLESS_UMD, outfile: join(outdir, 'sdk.headless.js'), sourcemap: true }),
   ]);
   return outdir;
 }

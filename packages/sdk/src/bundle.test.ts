@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { COMMON, CORE, UMD } from '../build.mjs';
+import { COMMON, CORE, HEADLESS_UMD, UMD } from '../build.mjs';
 
 // The packaging promises of the issue, checked on real esbuild output (built in memory, never a stale dist/).
 
@@ -42,6 +42,11 @@ describe('the ESM build', () => {
     expect(gzip(code)).toBeLessThan(1024);
   });
 
+  it('leaves the dial bar and its renderer out (they are only in the script-tag build)', async () => {
+    const code = await bundle(CORE);
+    expect(code).not.toMatch(/ohd-root|openhotline-dialbar-style|__preactattr_|__H/);
+  });
+
   it('uses no Node globals and pulls in no schema library', async () => {
     const code = await bundle(CORE);
     expect(code).not.toMatch(/\bprocess\.|\bBuffer\b|\brequire\(|__dirname|\bglobal\./);
@@ -70,6 +75,32 @@ describe('the script-tag build', () => {
     const { AgentBarStatus, EnumLocale } = sdk as { AgentBarStatus: Record<string, number>; EnumLocale: object };
     expect(AgentBarStatus.AgentCallConference).toBe(19);
     expect(EnumLocale).toEqual({ en: 'en', 'zh-CN': 'zh-CN' });
+  });
+
+  it('contains the dial bar: getUIComponent() returns it, ready for APIs.renderComponent, without touching the DOM at load', async () => {
+    const code = await bundle(UMD);
+    const window: Record<string, unknown> = {};
+    runInNewContext(code, window);
+    const { SoftPhone } = window.SoftPhoneSDK as {
+      SoftPhone: {
+        getInstance(): { getUIComponent(): { isPlaceholder: boolean; displayName: string; mount: unknown } };
+      };
+    };
+    const component = SoftPhone.getInstance().getUIComponent();
+    expect(component.isPlaceholder).toBe(false);
+    expect(component.displayName).toBe('SoftPhoneUI');
+    expect(typeof component.mount).toBe('function');
+  });
+
+  it('comes without the dial bar as sdk.headless.js, where getUIComponent() is the placeholder', async () => {
+    const code = await bundle(HEADLESS_UMD);
+    expect(code).not.toMatch(/ohd-root/);
+    const window: Record<string, unknown> = {};
+    runInNewContext(code, window);
+    const { SoftPhone } = window.SoftPhoneSDK as {
+      SoftPhone: { getInstance(): { getUIComponent(): { isPlaceholder: boolean } } };
+    };
+    expect(SoftPhone.getInstance().getUIComponent().isPlaceholder).toBe(true);
   });
 
   it('keeps the first copy when the script is loaded twice, so the page has one softphone', async () => {

@@ -51,7 +51,8 @@ export {
   type PhoneNotify,
   SoftPhone,
 } from './softphone';
-export type { MountedComponent, SoftPhoneUIComponent } from './ui';
+// The UI seam: the full script-tag build registers the dial bar with it (getUIComponent() then returns the bar).
+export { type MountedComponent, registerUIComponent, type SoftPhoneUIComponent } from './ui';
 
 export const VERSION = '0.1.0';
 

@@ -1,10 +1,12 @@
 import type { SDKConfig } from './config';
 
 /**
- * The dial bar is a later issue. Until it ships, getUIComponent() returns this placeholder: a plain function
- * component that renders nothing (valid inside a React host's tree, since it returns null), and carries the
- * `mount` that APIs.renderComponent uses outside React. Mounted, it leaves only an HTML comment in the element,
- * so a developer inspecting the page sees why the bar is not there.
+ * The UI seam between the headless SDK and the dial bar. The SDK never imports the dial bar (dependencies point
+ * protocol ← sdk ← dialbar): the full script-tag build (packages/dialbar/src/umd.ts) registers it here with
+ * registerUIComponent, and getUIComponent() returns what was registered. Without a registration (the headless
+ * ESM build, or sdk.headless.js) it returns the placeholder below: a plain function component that renders
+ * nothing and carries the `mount` APIs.renderComponent uses. Mounted, the placeholder leaves only an HTML comment
+ * in the element, so a developer inspecting the page sees why there is no bar.
  */
 
 export interface MountedComponent {
@@ -14,9 +16,13 @@ export interface MountedComponent {
 }
 
 export interface SoftPhoneUIComponent {
+  /**
+   * Called as a function component by a host's own React. The placeholder returns null; the dial bar throws a
+   * SoftPhoneError (UnsupportedComponent) that points at APIs.renderComponent, since it has its own renderer.
+   */
   (props?: unknown): null;
   displayName: string;
-  /** True while getUIComponent() returns the placeholder (no dial bar in this build). */
+  /** True when no dial bar is in this build (the placeholder renders nothing). */
   readonly isPlaceholder: boolean;
   mount(element: Element, context: { readonly config: Readonly<SDKConfig> }): MountedComponent;
 }
@@ -31,16 +37,35 @@ interface CommentHost {
   appendChild(node: ChildNode): unknown;
 }
 
-function placeholder(): null {
-  return null;
+let registered: SoftPhoneUIComponent | undefined;
+
+/**
+ * Makes `component` what getUIComponent() returns. Internal wiring, exported for the dial bar's entry (the full
+ * script-tag build calls it at load, before any page code runs) and for bundlers that assemble SDK and dial bar
+ * themselves. A placeholder handed out before the registration mounts the registered component, so the order of
+ * registerUIComponent and the first getUIComponent() does not matter to APIs.renderComponent.
+ */
+export function registerUIComponent(component: SoftPhoneUIComponent): void {
+  if (!isMountable(component)) {
+    throw new TypeError('registerUIComponent needs a component function with mount(element, context).');
+  }
+  registered = component;
 }
 
+/** What getUIComponent() returns: the registered dial bar, else a placeholder. */
 export function createPlaceholderComponent(): SoftPhoneUIComponent {
-  const component = placeholder as unknown as SoftPhoneUIComponent;
+  return registered ?? placeholderComponent();
+}
+
+function placeholderComponent(): SoftPhoneUIComponent {
+  const component = ((): null => null) as unknown as SoftPhoneUIComponent;
+  Object.defineProperties(component, {
+    displayName: { value: 'SoftPhoneUI(placeholder)', writable: true },
+    isPlaceholder: { get: () => registered === undefined },
+  });
   return Object.assign(component, {
-    displayName: 'SoftPhoneUI(placeholder)',
-    isPlaceholder: true,
     mount(element: Element, context: { readonly config: Readonly<SDKConfig> }): MountedComponent {
+      if (registered) return registered.mount(element, context);
       const host = element as unknown as CommentHost;
       let node: ChildNode | undefined;
       const render = (config: Readonly<SDKConfig>) => {

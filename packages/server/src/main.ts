@@ -51,6 +51,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     [
       '',
       `OpenHotline is listening on ${url}`,
+      `  sandbox:    ${url}/   (the dial bar, every SDK option and API, a live event log)`,
       `  API docs:   ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
       `  admin key:  ${hotline.adminKey}`,
       `  data:       ${config.dataDir}${seeded ? '   (demo instance seeded)' : ''}`,

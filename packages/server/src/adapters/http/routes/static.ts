@@ -1,34 +1,87 @@
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HotlineError } from '../../../errors.js';
 import type { Hotline } from '../../../hotline.js';
 
 const SDK_FILES: Record<string, string> = {
   'sdk.js': 'application/javascript; charset=utf-8',
   'sdk.js.map': 'application/json; charset=utf-8',
+  'sdk.headless.js': 'application/javascript; charset=utf-8',
+  'sdk.headless.js.map': 'application/json; charset=utf-8',
+};
+
+/** What the sandbox folder may serve, by extension; anything else is 404 (no directory listing, no dotfiles). */
+const SANDBOX_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'application/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
 };
 
 /**
- * The browser SDK, served like the guide's CDN script: `<script src="https://host/sdk/sdk.js">` sets
- * `window.SoftPhoneSDK`. Files are read on request (and cached by the browser with an ETag), so a rebuilt
- * SDK is served without a restart.
+ * The sandbox page's folder: apps/sandbox of the checkout. This file sits in packages/server/src (or dist)
+ * /adapters/http/routes, six levels below the repository root.
  */
-export async function staticRoutes(app: FastifyInstance, hotline: Hotline): Promise<void> {
+export const DEFAULT_SANDBOX_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../../apps/sandbox');
+
+/**
+ * Static files, read on request (and cached by the browser with an ETag), so a rebuilt SDK or an edited page is
+ * served without a restart:
+ * - `/sdk/sdk.js` — the browser SDK with the dial bar, served like the guide's CDN script:
+ *   `<script src="https://host/sdk/sdk.js">` sets `window.SoftPhoneSDK`; `/sdk/sdk.headless.js` without the bar.
+ * - `/` and `/sandbox/*` — the sandbox: the guide's preview page for this server (apps/sandbox).
+ */
+export async function staticRoutes(
+  app: FastifyInstance,
+  hotline: Hotline,
+  options: { sandboxDir?: string } = {},
+): Promise<void> {
+  const sandboxDir = options.sandboxDir ?? DEFAULT_SANDBOX_DIR;
+
   app.get<{ Params: { file: string } }>('/sdk/:file', { schema: { hide: true } }, async (request, reply) => {
     const type = SDK_FILES[request.params.file];
     if (!type) throw new HotlineError('RouteNotFound', `No SDK file "${request.params.file}".`);
-    const path = join(hotline.config.sdkDistDir, request.params.file);
-    let info: Awaited<ReturnType<typeof stat>>;
-    try {
-      info = await stat(path);
-    } catch {
+    reply.header('access-control-allow-origin', '*');
+    return sendFile(request, reply, join(hotline.config.sdkDistDir, request.params.file), type, () => {
       throw new HotlineError('ServiceUnavailable', 'The SDK bundle is not built; run `npm run build`.');
-    }
-    const etag = `"${info.size.toString(36)}-${info.mtimeMs.toString(36)}"`;
-    reply.header('etag', etag).header('cache-control', 'no-cache').header('access-control-allow-origin', '*');
-    if (request.headers['if-none-match'] === etag) return reply.status(304).send();
-    reply.type(type);
-    return readFile(path);
+    });
   });
+
+  const sandboxFile = (request: FastifyRequest, reply: FastifyReply, file: string) => {
+    const extension = /^[A-Za-z0-9][\w-]*(\.[A-Za-z0-9]+)$/.exec(file)?.[1] ?? '';
+    const type = SANDBOX_TYPES[extension];
+    if (!type) throw new HotlineError('RouteNotFound', `No sandbox file "${file}".`);
+    return sendFile(request, reply, join(sandboxDir, file), type, () => {
+      throw new HotlineError('RouteNotFound', `No sandbox file "${file}".`);
+    });
+  };
+  app.get('/', { schema: { hide: true } }, (request, reply) => sandboxFile(request, reply, 'index.html'));
+  app.get('/sandbox/', { schema: { hide: true } }, (request, reply) => sandboxFile(request, reply, 'index.html'));
+  app.get<{ Params: { file: string } }>('/sandbox/:file', { schema: { hide: true } }, (request, reply) =>
+    sandboxFile(request, reply, request.params.file),
+  );
+}
+
+async function sendFile(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  path: string,
+  type: string,
+  missing: () => never,
+): Promise<FastifyReply | Buffer> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch {
+    missing();
+  }
+  if (!info.isFile()) missing();
+  const etag = `"${info.size.toString(36)}-${info.mtimeMs.toString(36)}"`;
+  reply.header('etag', etag).header('cache-control', 'no-cache');
+  if (request.headers['if-none-match'] === etag) return reply.status(304).send();
+  reply.type(type);
+  return readFile(path);
 }
