@@ -6,11 +6,15 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources, never against a stale build.
-    alias: {
-      '@openhotline/protocol': src('protocol'),
-      '@openhotline/server': src('server'),
-      '@openhotline/sdk': src('sdk'),
-    },
+    alias: [
+      { find: /^@openhotline\/protocol$/, replacement: src('protocol') },
+      { find: /^@openhotline\/server$/, replacement: src('server') },
+      { find: /^@openhotline\/sdk$/, replacement: src('sdk') },
+      {
+        find: /^@openhotline\/sdk\/media$/,
+        replacement: fileURLToPath(new URL('./packages/sdk/src/media-session.ts', import.meta.url)),
+      },
+    ],
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'scripts/**/*.test.ts', 'e2e/**/*.test.ts'],

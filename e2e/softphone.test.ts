@@ -134,7 +134,9 @@ describe('checking in and out as the guide demo does', () => {
       seqs: (window as unknown as Win).__seqs as number[],
       codes: (window as unknown as Win).__codes as string[],
     }));
-    expect(codes).toEqual(['AgentCheckin', 'AgentReady', 'AgentCheckout']);
+    // The media line's own events (AgentJoinChannel / AgentLeaveChannel) come and go with it; the status events are these.
+    const media = new Set(['AgentJoinChannel', 'AgentLeaveChannel']);
+    expect(codes.filter((c) => !media.has(c))).toEqual(['AgentCheckin', 'AgentReady', 'AgentCheckout']);
     expect(seqs).toHaveLength(3);
   });
 

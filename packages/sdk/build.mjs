@@ -37,6 +37,9 @@ export const UMD = {
   jsxImportSource: 'preact',
 };
 
+/** The media session (microphone, WebRTC line, ring, devices, call quality) as its own ESM entry. */
+export const MEDIA = { ...COMMON, entryPoints: [join(here, 'src/media-session.ts')], format: 'esm', minify: true };
+
 /** The script-tag build without the dial bar (getUIComponent() returns the placeholder). */
 export const HEADLESS_UMD = { ...COMMON, entryPoints: [join(here, 'src/umd.ts')], format: 'iife', minify: true };
 
@@ -52,6 +55,13 @@ export async function build(outdir = join(here, 'dist')) {
     }),
     esbuild.build({ ...UMD, outfile: join(outdir, 'sdk.js'), sourcemap: true }),
     esbuild.build({ ...HEADLESS_UMD, outfile: join(outdir, 'sdk.headless.js'), sourcemap: true }),
+    esbuild.build({
+      ...COMMON,
+      entryPoints: [join(here, 'src/media-session.ts')],
+      format: 'esm',
+      outfile: join(outdir, 'media.js'),
+      sourcemap: true,
+    }),
   ]);
   return outdir;
 }

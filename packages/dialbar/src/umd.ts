@@ -5,6 +5,7 @@
  * A second copy on the same page keeps the first, so the page still has exactly one SoftPhone.
  */
 import * as SoftPhoneSDK from '@openhotline/sdk';
+import { createMediaSession } from '@openhotline/sdk/media';
 import { installDialBar } from './index';
 
 interface SdkGlobals {
@@ -13,6 +14,8 @@ interface SdkGlobals {
 }
 
 installDialBar();
+// Call audio (microphone, WebRTC line, ring tone): the script-tag build carries it; the headless ESM core does not.
+SoftPhoneSDK.SoftPhone.registerMediaSession(createMediaSession);
 const g = globalThis as SdkGlobals;
 if (!g.SoftPhoneSDK) g.SoftPhoneSDK = SoftPhoneSDK;
 g.SoftPhone ??= g.SoftPhoneSDK;

@@ -58,4 +58,8 @@ export const APIs = {
   getCalls: () => phone().getCalls(),
   getCurrentCall: () => phone().getCurrentCall(),
   checkEnvironment: () => phone().checkEnvironment(),
+  // ---- audio devices (with the media session of the full build)
+  getAudioDevices: () => phone().getAudioDevices(),
+  setAudioInput: (deviceId: string) => phone().setAudioInput(deviceId),
+  setAudioOutput: (deviceId: string) => phone().setAudioOutput(deviceId),
 };

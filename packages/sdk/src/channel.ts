@@ -1,4 +1,10 @@
-import { type AgentSnapshot, ChannelCloseCode, type NotifyMessage, type ServerFrame } from '@openhotline/protocol';
+import {
+  type AgentSnapshot,
+  ChannelCloseCode,
+  type ClientFrame,
+  type NotifyMessage,
+  type ServerFrame,
+} from '@openhotline/protocol';
 import {
   exponentialBackoff,
   ReconnectingSocket,
@@ -47,6 +53,8 @@ export interface ChannelHandlers {
   onAuthFailure(code: string, message: string, token: string): void;
   /** Closed for good by the server (4009, 4011). */
   onClosedByServer(closeCode: number, code: string, message: string): void;
+  /** Every other frame (media.answer, media.candidate, media.state, error, pong): the media session's signaling. */
+  onFrame?(frame: ServerFrame): void;
 }
 
 export interface ChannelOptions {
@@ -114,6 +122,11 @@ export class LiveChannel {
 
   resumePoint(): ResumePoint | undefined {
     return this.epoch === undefined ? undefined : { epoch: this.epoch, lastSeq: this.lastSeq };
+  }
+
+  /** Sends a frame if the channel is open and in sync; false otherwise (the frame is dropped, not queued). */
+  send(frame: ClientFrame): boolean {
+    return this.isLive() && this.socket.send(JSON.stringify(frame));
   }
 
   /** Connects (or reconnects now), resuming from the last sequence number when there is one. */
@@ -185,8 +198,10 @@ export class LiveChannel {
         return;
       case 'error':
         this.lastError = { code: frame.code, message: frame.message };
+        this.options.handlers.onFrame?.(frame);
         return;
       default:
+        this.options.handlers.onFrame?.(frame);
         return;
     }
   }

@@ -62,6 +62,18 @@ export const SDK_ERRORS = {
     message: 'The page may not use the microphone: its permissions policy does not allow it.',
     remedy: 'Add allow="microphone" to the <iframe> that embeds the softphone (and to every iframe around it).',
   },
+  AudioPlaybackBlocked: {
+    message: 'The browser blocks the call audio until a user gesture (autoplay policy).',
+    remedy: 'A click or key press in the page starts it: check in from a button.',
+  },
+  AudioLineFailed: {
+    message: 'The audio line to the server failed.',
+    remedy: 'Allow UDP to the media ports of the server; the message says more.',
+  },
+  AudioDeviceFailed: {
+    message: 'The audio device could not be used.',
+    remedy: 'Pick one from APIs.getAudioDevices(); the message says more.',
+  },
 } as const;
 
 export type SdkErrorCode = keyof typeof SDK_ERRORS;
@@ -96,7 +108,11 @@ export type ActionName =
   | 'consultComplete'
   | 'consultCancel'
   | 'callConference'
-  | 'callInternal';
+  | 'callInternal'
+  | 'media'
+  | 'getAudioDevices'
+  | 'setAudioInput'
+  | 'setAudioOutput';
 
 export interface SoftPhoneErrorInit {
   readonly action?: ActionName | undefined;

@@ -1,4 +1,5 @@
 import { EnumEventName, EnumWSEventType, type HotlineEventData } from '@openhotline/protocol';
+import type { CallQuality } from './call-quality';
 import type { SDKConfig } from './config';
 import type { ActionErrorData, ActionName } from './errors';
 
@@ -34,10 +35,20 @@ export interface SoftPhoneEventDataMap {
   [EnumEventName.onCallTransferOut]: HotlineEventData;
   [EnumEventName.onCallHold]: HotlineEventData;
   [EnumEventName.onCallRecovery]: HotlineEventData;
+  /** Beyond the guide: the call's quality, every 500 ms during a call (needs the media session). */
+  [CALL_QUALITY_EVENT]: CallQuality;
 }
 
+/** The one event beyond the guide's 16; it registers like them. */
+export const CALL_QUALITY_EVENT = 'onCallQuality';
+
 /** Any name `register` accepts: the guide's lifecycle events, and the hotline codes its demos register too. */
-export type RegistrableEventName = EnumEventName | EnumWSEventType | `${EnumEventName}` | `${EnumWSEventType}`;
+export type RegistrableEventName =
+  | EnumEventName
+  | EnumWSEventType
+  | `${EnumEventName}`
+  | `${EnumWSEventType}`
+  | typeof CALL_QUALITY_EVENT;
 
 export type EventDataOf<N> = N extends keyof SoftPhoneEventDataMap
   ? SoftPhoneEventDataMap[N]
@@ -71,6 +82,11 @@ const HOTLINE_CODES: ReadonlySet<string> = new Set(Object.values(EnumWSEventType
 
 export function isLifecycleEvent(name: unknown): name is EnumEventName {
   return typeof name === 'string' && LIFECYCLE.has(name);
+}
+
+/** A name `register` accepts as an SDK event: the guide's 16 and onCallQuality. */
+export function isSdkEvent(name: unknown): name is EnumEventName | typeof CALL_QUALITY_EVENT {
+  return name === CALL_QUALITY_EVENT || isLifecycleEvent(name);
 }
 
 export function isHotlineCode(name: unknown): name is EnumWSEventType {

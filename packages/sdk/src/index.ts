@@ -36,6 +36,15 @@ export type {
   SoftPhoneEventDataMap,
   SoftPhoneListener,
 } from './events';
+export type {
+  AudioDevice,
+  AudioDevices,
+  CallQuality,
+  MediaHost,
+  MediaSession,
+  MediaSessionFactory,
+  OneWayAudio,
+} from './media-session';
 export {
   type BackoffOptions,
   exponentialBackoff,
@@ -70,5 +79,7 @@ function withHotlineAliases(names: typeof GuideEventName): typeof GuideEventName
   for (const code of Object.values(EnumWSEventType)) {
     if (!Object.hasOwn(copy, code)) Object.defineProperty(copy, code, { value: code, enumerable: false });
   }
+  // Our event beyond the guide's 16, reachable the guide's way (EnumEventName.onCallQuality) without a 17th key.
+  Object.defineProperty(copy, 'onCallQuality', { value: 'onCallQuality', enumerable: false });
   return Object.freeze(copy);
 }

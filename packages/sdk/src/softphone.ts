@@ -28,19 +28,21 @@ import {
   suggestKey,
 } from './config';
 import { checkEnvironment } from './environment';
-import { type ActionName, isAuthFailure, SoftPhoneError } from './errors';
+import { type ActionName, isAuthFailure, isSdkErrorCode, SoftPhoneError } from './errors';
 import {
+  CALL_QUALITY_EVENT,
   type CallActionData,
   type Canceler,
   EventBus,
   type EventDataOf,
   isHotlineCode,
-  isLifecycleEvent,
+  isSdkEvent,
   type RegistrableEventName,
   type SoftPhoneEventDataMap,
   type SoftPhoneListener,
 } from './events';
 import { lifecycleEventsFor } from './lifecycle';
+import type { AudioDevices, MediaSession, MediaSessionFactory } from './media-session';
 import type { ReconnectingSocket, ReconnectPolicy, Timers, WebSocketFactory } from './reconnecting-socket';
 import {
   createPlaceholderComponent,
@@ -106,7 +108,12 @@ export interface SoftPhoneDeps {
   readonly requestTimeoutMs?: number;
   /** Where callback errors go; default: reportError, else console.error. */
   readonly reportCallbackError?: (error: unknown, name: string) => void;
+  /** The agent's audio; default: what SoftPhone.registerMediaSession registered (none in the headless core). */
+  readonly media?: MediaSessionFactory;
 }
+
+/** Registered by the full script-tag build (or an ESM host) so the core does not carry WebRTC code. */
+let mediaFactory: MediaSessionFactory | undefined;
 
 interface TokenWaiter {
   readonly tried: ReadonlySet<string>;
@@ -157,6 +164,16 @@ export class SoftPhone {
     return SoftPhone.instance;
   }
 
+  /**
+   * The media seam: call audio, the ring tone, devices and call quality come from a media session registered
+   * here — by the full script-tag build at load, or by an ESM host with `@openhotline/sdk/media`'s
+   * createMediaSession. Without one the SoftPhone does call control only.
+   */
+  static registerMediaSession(factory: MediaSessionFactory): void {
+    mediaFactory = factory;
+    SoftPhone.instance?.syncMedia();
+  }
+
   private config: SDKConfig = { ...DEFAULT_CONFIG, enableVoiceToText: [] };
   private frozen: Readonly<SDKConfig> = freezeConfig(this.config);
   private readonly bus: EventBus;
@@ -184,6 +201,9 @@ export class SoftPhone {
   private readonly answeredCallouts = new Map<string, HotlineEventData>();
   private environmentChecked = false;
   private uiComponent: SoftPhoneUIComponent | undefined;
+  private mediaSession: MediaSession | undefined;
+  /** Checked in with the channel in sync, as of the last syncMedia: a change to true (re)connects the line. */
+  private mediaLive = false;
 
   /** @internal Use SoftPhone.getInstance(); the constructor takes fakes for tests. */
   constructor(private readonly deps: SoftPhoneDeps = {}) {
@@ -208,6 +228,7 @@ export class SoftPhone {
         onNotify: (message) => this.onNotify(message),
         onStateChange: (state) => this.onChannelState(state),
         onAuthFailure: (code, message, token) => this.onChannelAuthFailure(code, message, token),
+        onFrame: (frame) => this.mediaSession?.handle(frame),
         onClosedByServer: (closeCode, code, message) =>
           this.reportError(
             new SoftPhoneError(
@@ -310,6 +331,8 @@ export class SoftPhone {
     this.announced = undefined;
     this.calls.clear();
     this.currentConnId = '';
+    this.mediaSession?.close();
+    this.mediaLive = false;
   }
 
   private syncChannel(tokenChanged: boolean): void {
@@ -355,7 +378,7 @@ export class SoftPhone {
       );
       return () => {};
     }
-    if (!isLifecycleEvent(eventName) && !isHotlineCode(eventName)) {
+    if (!isSdkEvent(eventName) && !isHotlineCode(eventName)) {
       const message =
         eventName === undefined
           ? 'register(undefined): the event name is undefined. EnumEventName has no hotline codes; use EnumWSEventType.AgentRinging or the string "AgentRinging".'
@@ -408,6 +431,7 @@ export class SoftPhone {
     this.registered = true;
     this.status = status;
     this.statusAt = at;
+    this.syncMedia();
   }
 
   private isCheckedIn(): boolean {
@@ -428,6 +452,70 @@ export class SoftPhone {
 
   private onChannelState(state: ChannelState): void {
     if (state === 'open') this.channelTokensTried.clear();
+    this.syncMedia();
+  }
+
+  // ---------------------------------------------------------------- media
+
+  private media(): MediaSession | undefined {
+    const factory = this.deps.media ?? mediaFactory;
+    this.mediaSession ??= factory?.({
+      send: (frame) => this.channel.send(frame),
+      report: (code, message) => this.reportError(new SoftPhoneError(code, message, { action: 'media' })),
+      quality: (quality) => this.emit(CALL_QUALITY_EVENT, quality),
+    });
+    return this.mediaSession;
+  }
+
+  /**
+   * The line follows the check-in: opened once checked in with the channel in sync, re-offered (ICE restart) on
+   * each new channel connection — the line's owner is the channel of the latest offer — and closed at check-out.
+   */
+  private syncMedia(): void {
+    const media = this.media();
+    if (!media) return;
+    const checkedIn = this.isCheckedIn();
+    const live = checkedIn && this.channel.isLive();
+    if (live && !this.mediaLive) media.connect(true);
+    this.mediaLive = live;
+    if (!checkedIn) media.close();
+    media.setCallState(
+      this.status === AgentBarStatus.AgentRinging,
+      checkedIn && this.status >= AgentBarStatus.AgentCallAnswerRequest,
+    );
+  }
+
+  /** The microphones and outputs, and which are in use (labels are empty until the microphone was granted). */
+  getAudioDevices(): Promise<ActionResult<AudioDevices>> {
+    return this.mediaAction('getAudioDevices', (media) => media.getAudioDevices());
+  }
+
+  /** Switches the microphone, mid-call too (no renegotiation); '' is the browser's default. */
+  setAudioInput(deviceId: string): Promise<ActionResult<void>> {
+    return this.mediaAction('setAudioInput', (media) => media.setAudioInput(deviceId), deviceId);
+  }
+
+  /** Plays the call and the ring on this output (setSinkId; Chromium-based browsers). */
+  setAudioOutput(deviceId: string): Promise<ActionResult<void>> {
+    return this.mediaAction('setAudioOutput', (media) => media.setAudioOutput(deviceId), deviceId);
+  }
+
+  private async mediaAction<T>(
+    action: ActionName,
+    run: (media: MediaSession) => Promise<T>,
+    deviceId = '',
+  ): Promise<ActionResult<T>> {
+    if (typeof deviceId !== 'string') return this.failNow(invalid(action, 'deviceId must be a string.'));
+    const media = this.media();
+    try {
+      if (!media) throw new Error('No media session: use /sdk/sdk.js or SoftPhone.registerMediaSession.');
+      const data = await run(media);
+      this.emit(EnumEventName.actionSuccess, { action, result: data });
+      return { ok: true, data };
+    } catch (thrown) {
+      const { code = '', message } = thrown as { code?: string; message?: string };
+      return this.failNow(new SoftPhoneError(isSdkErrorCode(code) ? code : 'AudioDeviceFailed', message, { action }));
+    }
   }
 
   private onChannelAuthFailure(code: string, message: string, token: string): void {

@@ -4,12 +4,14 @@
  * name). A second copy on the same page keeps the first, so the page still has exactly one SoftPhone.
  */
 import * as SoftPhoneSDK from './index';
+import { createMediaSession } from './media-session';
 
 interface SdkGlobals {
   SoftPhoneSDK?: typeof SoftPhoneSDK;
   SoftPhone?: typeof SoftPhoneSDK;
 }
 
+SoftPhoneSDK.SoftPhone.registerMediaSession(createMediaSession);
 const g = globalThis as SdkGlobals;
 if (!g.SoftPhoneSDK) g.SoftPhoneSDK = SoftPhoneSDK;
 g.SoftPhone ??= g.SoftPhoneSDK;
