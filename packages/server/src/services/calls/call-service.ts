@@ -282,21 +282,20 @@ export class CallService {
   }
 
   hold(instanceId: string, agentId: string, connId: string): CallView {
-    const call = this.handledCall(instanceId, agentId, connId);
-    this.move(call, 'hold');
-    this.note(call, 'held', agentId, '');
-    this.agentCommand(call, agentId, { type: 'hold' }, 'hold');
-    this.deps.media?.hold(this.mediaRef(call), true);
-    this.writeRecord(call);
-    return this.view(call, agentId);
+    return this.setHeld(instanceId, agentId, connId, true);
   }
 
   retrieve(instanceId: string, agentId: string, connId: string): CallView {
+    return this.setHeld(instanceId, agentId, connId, false);
+  }
+
+  /** Hold and retrieve are one action in two directions: call phase, record, agent status and audio follow. */
+  private setHeld(instanceId: string, agentId: string, connId: string, held: boolean): CallView {
     const call = this.handledCall(instanceId, agentId, connId);
-    this.move(call, 'retrieve');
-    this.note(call, 'retrieved', agentId, '');
-    this.agentCommand(call, agentId, { type: 'retrieve' }, 'retrieve');
-    this.deps.media?.hold(this.mediaRef(call), false);
+    this.move(call, held ? 'hold' : 'retrieve');
+    this.note(call, held ? 'held' : 'retrieved', agentId, '');
+    this.agentCommand(call, agentId, { type: held ? 'hold' : 'retrieve' }, held ? 'hold' : 'retrieve');
+    this.deps.media?.hold(this.mediaRef(call), held);
     this.writeRecord(call);
     return this.view(call, agentId);
   }
@@ -727,7 +726,7 @@ export class CallService {
     this.checkIds(call, call.agent, ids);
     switch (call.phase) {
       case 'dialing':
-        this.end(call, call.direction === 'outbound' ? 'cancelled' : 'cancelled', 'agent', reason);
+        this.end(call, 'cancelled', 'agent', reason);
         return;
       case 'consulting':
         // Hanging up while the consulted party is on the line hands the customer over (attended transfer).
