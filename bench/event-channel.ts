@@ -261,7 +261,7 @@ function lastFrames(ours: Ours): Record<string, unknown>[] {
     streams.detach(key, subscriber);
     const frame = replay.kind === 'replay' ? replay.frames[0] : undefined;
     if (frame === undefined) throw new Error(`no message of ${id} to copy`);
-    return JSON.parse(frame) as Record<string, unknown>;
+    return JSON.parse(frame.toString()) as Record<string, unknown>;
   });
 }
 

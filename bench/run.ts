@@ -33,6 +33,7 @@ const BENCHMARKS: readonly { readonly name: string; load(): Promise<Benchmark> }
   { name: 'event-channel', load: async () => (await import('./event-channel.js')).eventChannelBenchmark },
   { name: 'acd', load: async () => (await import('./acd.js')).acdBenchmark },
   { name: 'bundle-size', load: async () => (await import('./bundle-size.js')).bundleSizeBenchmark },
+  { name: 'media', load: async () => (await import('./media.js')).mediaBenchmark },
 ];
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -177,13 +177,25 @@ describe('transferring a call', () => {
     return { s, colleague, before };
   }
 
-  it('hands the call to another agent at once (blind), who rings; the bar goes to after-call work', async () => {
+  it('hands the call to a colleague picked from the list (blind), who rings; the bar goes to after-call work', async () => {
     const { s, colleague, before } = await onCallWithColleagueReady();
-    await s.bar.getByRole('button', { name: 'Transfer' }).click();
+    await s.bar.getByRole('button', { name: 'Transfer', exact: true }).click();
     const panel = s.bar.getByRole('group', { name: 'Transfer or consult' });
-    await panel.getByRole('radio', { name: 'Agent' }).check();
-    await panel.getByLabel('Agent ID').fill('1002');
+    // The server's list: the ready colleague can be picked, the checked-out one is shown but disabled, and the
+    // agent itself is not there.
+    const liNa = panel.getByRole('radio', { name: /Li Na.*1002 · Ready/ });
+    await liNa.waitFor();
+    expect(await liNa.isEnabled()).toBe(true);
+    expect(
+      await panel.getByRole('radio', { name: /Wang Fang.*1003 · (Checked out|Not registered)/ }).isDisabled(),
+    ).toBe(true);
+    expect(await panel.getByRole('radio', { name: /Zhang Wei/ }).count()).toBe(0);
+    expect(await panel.getByRole('radio', { name: /客服 Support.*1 ready · 0 waiting/ }).isEnabled()).toBe(true);
     await shot(s.bar, 'en-transfer');
+    // Search narrows the list by name or id.
+    await panel.getByLabel('Search colleagues and groups').fill('li na');
+    await expect.poll(() => panel.getByRole('radio').count()).toBe(1);
+    await liNa.check();
     await panel.getByRole('button', { name: 'Transfer now' }).click();
     await s.said('Call transferred');
     await colleague.waitFor('AgentRinging', before);
@@ -192,10 +204,22 @@ describe('transferring a call', () => {
 
   it('consults another agent first, then completes the transfer', async () => {
     const { s, colleague, before } = await onCallWithColleagueReady();
-    await s.bar.getByRole('button', { name: 'Transfer' }).click();
+    await s.bar.getByRole('button', { name: 'Transfer', exact: true }).click();
     const panel = s.bar.getByRole('group', { name: 'Transfer or consult' });
-    await panel.getByLabel('Agent ID').fill('1002');
-    await panel.getByRole('button', { name: 'Consult' }).click();
+    await panel.getByRole('radio', { name: /Li Na/ }).waitFor();
+    // From the keyboard: the search field has the focus; ArrowDown enters the list at the first colleague who can
+    // take the call, Space picks it, Tab leaves the list for the number field, Tab again reaches the buttons.
+    const page = s.page;
+    await page.keyboard.type('1002');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Space');
+    expect(await panel.getByRole('radio', { name: /Li Na/ }).isChecked()).toBe(true);
+    await page.keyboard.press('Tab');
+    await expect.poll(() => page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.type)).toBe('tel');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Consult');
+    await page.keyboard.press('Enter');
     await s.bar.getByText('Calling the third party…').waitFor();
     expect(await s.bar.getByRole('button', { name: 'Cancel consultation' }).isVisible()).toBe(true);
 
@@ -207,6 +231,67 @@ describe('transferring a call', () => {
     await s.said('Call transferred');
     expect(await s.bar.getAttribute('data-phase')).toBe('acw');
   });
+});
+
+describe('the call’s media: quality and audio devices', () => {
+  it('shows the line’s quality during a call, lists the fake devices and switches the microphone mid-call', async () => {
+    const s = await openSandbox();
+    await checkIn(s);
+    const server = agent('1001');
+    const before = server.messages().length;
+    await placeVirtualCall(s);
+    await s.bar.getByRole('button', { name: 'Answer' }).click();
+    await s.said('Call connected');
+    const established = await server.waitFor('AgentCallInboundEstablish', before);
+
+    // The indicator appears with the first readings of the line (onCallQuality, every 500 ms).
+    const quality = s.bar.getByTestId('dialbar-quality');
+    await quality.waitFor({ timeout: 15_000 });
+    const summary = quality.locator('summary');
+    expect(await summary.getAttribute('aria-label')).toMatch(/^Call quality: (Good|Fair|Poor), MOS score \d\.\d$/);
+    // A LAN line is a good one, both ways.
+    await expect.poll(() => quality.getAttribute('data-level'), { timeout: 5000 }).toBe('good');
+    expect(await s.bar.getByTestId('dialbar-one-way').count()).toBe(0);
+    await summary.click();
+    const details = quality.getByRole('definition');
+    await expect
+      .poll(() => details.allTextContents())
+      .toEqual([
+        expect.stringMatching(/^\d+ ms$/),
+        expect.stringMatching(/^\d+\.\d ms$/),
+        expect.stringMatching(/^\d+\.\d %$/),
+        expect.stringMatching(/^[1-4]\.\d\d$/),
+      ]);
+    await shot(s.bar, 'en-talking-quality');
+    await summary.click();
+
+    // The picker lists Chromium's fake devices; switching the microphone keeps the call and its audio going.
+    await s.bar.getByRole('button', { name: 'Audio devices' }).click();
+    const microphone = s.bar.getByLabel('Microphone');
+    await microphone.getByRole('option', { name: /Fake Audio Input 2/ }).waitFor({ state: 'attached' });
+    const inputs = await microphone.locator('option').allTextContents();
+    expect(inputs.length).toBeGreaterThanOrEqual(2);
+    await shot(s.bar, 'en-devices');
+    await microphone.selectOption({ label: 'Fake Audio Input 2' });
+    await expect
+      .poll(() => s.page.evaluate(() => localStorage.getItem('openhotline.dialbar.audioInput')), { timeout: 5000 })
+      .toBeTruthy();
+    expect(await s.bar.getByRole('alert').count()).toBe(0);
+    expect(await s.bar.getAttribute('data-phase')).toBe('talking');
+    const party = stack.center.server.hotline.media?.partyOf(established.data.connId);
+    if (!party) throw new Error('no customer endpoint');
+    party.clearHeard();
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const heard = party.heard();
+    // The fake microphone beeps: after the switch the customer still receives the agent's audio, not silence.
+    expect(heard.length).toBeGreaterThan(4000);
+    expect(heard.some((sample) => Math.abs(sample) > 1000)).toBe(true);
+    expect(await quality.getAttribute('data-level')).toBe('good');
+
+    await s.bar.getByRole('button', { name: 'Hang up' }).click();
+    await s.said('Call ended');
+    expect(await quality.count()).toBe(0);
+  }, 40_000);
 });
 
 describe('calling out', () => {
@@ -344,7 +429,7 @@ describe('keyboard only', () => {
     await s.said('Call connected: 13800138000');
 
     // The transfer panel opens from the keyboard, takes the focus, and Escape gives it back.
-    const transfer = bar.getByRole('button', { name: 'Transfer' });
+    const transfer = bar.getByRole('button', { name: 'Transfer', exact: true });
     await transfer.focus();
     await page.keyboard.press('Enter');
     const focused = () =>
@@ -352,7 +437,7 @@ describe('keyboard only', () => {
         const el = document.activeElement;
         return el instanceof HTMLInputElement ? el.type : el?.textContent;
       });
-    await expect.poll(focused).toBe('radio');
+    await expect.poll(focused).toBe('search');
     await page.keyboard.press('Escape');
     await expect.poll(() => bar.getByRole('group', { name: 'Transfer or consult' }).count()).toBe(0);
     await expect.poll(focused).toBe('Transfer');

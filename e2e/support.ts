@@ -1,6 +1,9 @@
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { rms, sineWave, toneEnergy } from '../packages/server/src/adapters/media/tone.js';
+import { encodeWav } from '../packages/server/src/adapters/media/wav.js';
 import { type CallCenter, startCallCenter } from '../packages/server/src/test-support/call-center.js';
 
 /**
@@ -210,4 +213,136 @@ export async function waitForLog(
 
 export function logLabels(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __log: { label: string }[] }).__log.map((e) => e.label));
+}
+
+// ---------------------------------------------------------------- audio by frequency
+
+/** Writes a WAV of a pure tone that Chromium's fake microphone plays in a loop (48 kHz mono, as its capture runs). */
+export async function writeToneWav(path: string, hz: number): Promise<string> {
+  await writeFile(path, encodeWav({ sampleRate: 48_000, channels: 1, samples: sineWave(hz, 48_000 * 10, 48_000) }));
+  return path;
+}
+
+/** A browser whose fake microphone says `hz`: each party of a test needs its own launch (one capture file each). */
+export function launchBrowserSaying(wavPath: string, extraArgs: string[] = []): Promise<Browser> {
+  return launchBrowser([`--use-file-for-fake-audio-capture=${wavPath}`, ...extraArgs]);
+}
+
+/**
+ * In the page (a test probe, not SDK code): `window.__hears(hz, ms)` is the share of `hz` in what the SDK's <audio>
+ * element plays, by Goertzel over Web Audio analyser windows. One bin per frequency, so two tones in one signal
+ * (a conference) each show about half; other tones show about 0. Averaged over the windows that are not silent
+ * (-50 dBFS), and 0 if all are. `window.__peerConnections` keeps the page's RTCPeerConnections.
+ */
+export const AUDIO_PROBE = `
+{
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(config) {
+      super(config);
+      (window.__peerConnections ??= []).push(this);
+    }
+  };
+}
+window.__hears = async (hz, ms) => {
+  const audio = document.querySelector('audio[data-openhotline-audio]');
+  if (!audio || !audio.srcObject) return -1;
+  const context = (window.__context ??= new AudioContext());
+  await context.resume();
+  if (window.__stream !== audio.srcObject) {
+    window.__stream = audio.srcObject;
+    window.__analyser = context.createAnalyser();
+    window.__analyser.fftSize = 4096;
+    context.createMediaStreamSource(audio.srcObject).connect(window.__analyser);
+  }
+  const analyser = window.__analyser;
+  const samples = new Float32Array(analyser.fftSize);
+  const coefficient = 2 * Math.cos((2 * Math.PI * hz) / context.sampleRate);
+  let total = 0;
+  let audible = 0;
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    await new Promise((r) => setTimeout(r, 60));
+    analyser.getFloatTimeDomainData(samples);
+    let energy = 0, s1 = 0, s2 = 0;
+    for (const x of samples) {
+      energy += x * x;
+      const s0 = x + coefficient * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    // Quieter than -50 dBFS is silence (the receiver's loss concealment fades out the last sound it heard).
+    if (energy / samples.length < 1e-5) continue;
+    audible++;
+    total += (2 * (s1 * s1 + s2 * s2 - coefficient * s1 * s2)) / (samples.length * energy);
+  }
+  return audible === 0 ? 0 : total / audible;
+};
+`;
+
+/**
+ * In the page (a test probe): getUserMedia without the microphone's processing. Noise suppression takes a steady
+ * test tone for noise and turns it down by some 15-20 dB (a voice it leaves alone): harmless when one tone is
+ * heard alone, but in a conference mix the agents' tones would drown under the customer's. Tests that compare
+ * levels across parties switch it off, as an integrator does with `createMediaSession(host, { processing })`.
+ */
+export const RAW_MICROPHONE = `
+{
+  const devices = navigator.mediaDevices;
+  const native = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = (constraints) =>
+    native(constraints && constraints.audio
+      ? { ...constraints, audio: { ...(constraints.audio === true ? {} : constraints.audio), echoCancellation: false, noiseSuppression: false, autoGainControl: false } }
+      : constraints);
+}
+`;
+
+/** The share of `hz` in what the page's SDK plays (see AUDIO_PROBE); -1 when nothing plays yet. */
+export function pageHears(page: Page, hz: number, ms = 1000): Promise<number> {
+  return page.evaluate(
+    ([f, t]) => (window as unknown as { __hears(hz: number, ms: number): Promise<number> }).__hears(f!, t!),
+    [hz, ms],
+  );
+}
+
+/**
+ * A tone's share (or several tones' together: a melody) of 8 kHz PCM (what a virtual party heard), averaged over
+ * the 100 ms windows that are not silent
+ * (-50 dBFS): who hears whom, not how steadily — a loaded machine delivers network audio with gaps.
+ */
+export function pcmShare(pcm: Int16Array, hz: number | readonly number[]): number {
+  const tones = typeof hz === 'number' ? [hz] : hz;
+  let total = 0;
+  let audible = 0;
+  for (let start = 0; start + 800 <= pcm.length; start += 800) {
+    const window = pcm.subarray(start, start + 800);
+    if (rms(window) < 0.003) continue;
+    for (const tone of tones) total += toneEnergy(window, 8000, tone);
+    audible++;
+  }
+  return audible === 0 ? 0 : total / audible;
+}
+
+/**
+ * The guide's setup and answer demo for one agent (instance, host and token changed), the audio probe, and
+ * `window.__errors` filled from actionError. `checkInOnLoad`: the page checks in as it loads, as the guide's full
+ * demo does (and does again after a reload).
+ */
+export function guideAudioAgent(options: {
+  token: string;
+  apiHost: string;
+  checkInOnLoad?: boolean;
+  /** The microphone without echo cancellation, noise suppression and gain control (see RAW_MICROPHONE). */
+  rawMicrophone?: boolean;
+}): string {
+  return `${AUDIO_PROBE}${options.rawMicrophone ? RAW_MICROPHONE : ''}
+const { SoftPhone, APIs, EnumEventName } = window.SoftPhoneSDK;
+const softPhone = SoftPhone.getInstance();
+softPhone.setConfig({ InstanceId: 'demo', BearerToken: ${JSON.stringify(options.token)}, apiHost: ${JSON.stringify(options.apiHost)} });
+softPhone.register(EnumEventName.actionError, (e) => window.__errors.push(e.data));
+// The guide's answer demo.
+softPhone.register(EnumEventName.AgentRinging, (eventData, prevConfig, data) => {
+  const { data: { connId, jobId, acid, aid } } = eventData;
+  APIs.callAnswer(connId, jobId, acid, aid);
+});
+${options.checkInOnLoad ? 'APIs.agentCheckin();' : ''}`;
 }

@@ -7,8 +7,9 @@ need=()
 for tool in python3 make g++; do
   command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
 done
-# chromium: the browser tests (driven by playwright-core). Later: baresip-core and sip-tester for SIP.
-REQUIRED_PACKAGES=(chromium)
+# chromium: the browser tests (driven by playwright-core). fonts-wqy-microhei: Chinese glyphs, so the zh-CN
+# screenshots the browser tests take show text rather than empty boxes. Later: baresip-core and sip-tester for SIP.
+REQUIRED_PACKAGES=(chromium fonts-wqy-microhei)
 for pkg in "${REQUIRED_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -4,11 +4,15 @@ import {
   acwSecondsLeft,
   controlsFor,
   customerNumber,
+  filterTargets,
   formatDuration,
   locationText,
   maskNumber,
   normalizeDialed,
   phaseOf,
+  qualityLevel,
+  qualityNews,
+  signalBars,
 } from './model';
 
 const STATUSES = Object.values(AgentBarStatus).filter((v): v is AgentBarStatus => typeof v === 'number');
@@ -128,5 +132,53 @@ describe('timers and input', () => {
     expect(normalizeDialed('+8613800138000')).toBe('+8613800138000');
     expect(normalizeDialed('')).toBeUndefined();
     expect(normalizeDialed('12ab')).toBeUndefined();
+  });
+});
+
+describe('call quality in words', () => {
+  it('is good from MOS 4, fair from 3.6, poor below, and poor whenever audio flows one way', () => {
+    expect(qualityLevel({ mos: 4.4, oneWayAudio: 'none' })).toBe('good');
+    expect(qualityLevel({ mos: 4, oneWayAudio: 'none' })).toBe('good');
+    expect(qualityLevel({ mos: 3.99, oneWayAudio: 'none' })).toBe('fair');
+    expect(qualityLevel({ mos: 3.6, oneWayAudio: 'none' })).toBe('fair');
+    expect(qualityLevel({ mos: 3.59, oneWayAudio: 'none' })).toBe('poor');
+    expect(qualityLevel({ mos: 4.4, oneWayAudio: 'outbound-missing' })).toBe('poor');
+    expect([signalBars('good'), signalBars('fair'), signalBars('poor')]).toEqual([3, 2, 1]);
+  });
+
+  it('is news when the level or the one-way state changes, and at the start only when bad', () => {
+    const q = (mos: number, oneWayAudio: 'none' | 'inbound-missing' = 'none') => ({ mos, oneWayAudio });
+    expect(qualityNews(undefined, q(4.4))).toBe(false);
+    expect(qualityNews(undefined, q(3.7))).toBe(true);
+    expect(qualityNews(q(4.4), q(4.1))).toBe(false);
+    expect(qualityNews(q(4.4), q(3.9))).toBe(true);
+    expect(qualityNews(q(2), q(2, 'inbound-missing'))).toBe(true);
+    expect(qualityNews(q(2, 'inbound-missing'), q(2, 'inbound-missing'))).toBe(false);
+  });
+});
+
+describe('searching transfer targets', () => {
+  const targets = {
+    agents: [
+      { id: '1002', name: '李娜 Li Na', status: 3, statusDesc: { 'zh-CN': '空闲', en: 'Ready' }, available: true },
+      {
+        id: '1003',
+        name: '王芳 Wang Fang',
+        status: 1,
+        statusDesc: { 'zh-CN': '签出', en: 'Checked out' },
+        available: false,
+      },
+    ],
+    skillGroups: [
+      { id: 'support', name: '客服 Support', readyAgents: 1, waiting: 0 },
+      { id: 'sales', name: '销售 Sales', readyAgents: 0, waiting: 2 },
+    ],
+  };
+  it('matches names and ids, ignoring case and surrounding spaces, in both scripts', () => {
+    expect(filterTargets(targets, '  li na ').agents.map((a) => a.id)).toEqual(['1002']);
+    expect(filterTargets(targets, '1003').agents.map((a) => a.id)).toEqual(['1003']);
+    expect(filterTargets(targets, '销售').skillGroups.map((g) => g.id)).toEqual(['sales']);
+    expect(filterTargets(targets, 'SUPPORT')).toEqual({ agents: [], skillGroups: [targets.skillGroups[0]] });
+    expect(filterTargets(targets, '')).toBe(targets);
   });
 });

@@ -1,4 +1,10 @@
-import { AgentBarStatus, EnumLocale, type HotlineEventData } from '@openhotline/sdk';
+import {
+  AgentBarStatus,
+  type CallQuality,
+  EnumLocale,
+  type HotlineEventData,
+  type TransferTargets,
+} from '@openhotline/sdk';
 import { carrierName } from './i18n';
 
 /**
@@ -181,4 +187,49 @@ export function normalizeDialed(input: string): string | undefined {
 /** The locale the bar speaks: the configured one when it knows it, else the guide's default. */
 export function localeOf(value: string): EnumLocale {
   return value === EnumLocale.en ? EnumLocale.en : EnumLocale['zh-CN'];
+}
+
+// ------------------------------------------------------------------ call quality
+
+/** How a call sounds, in the three words an agent can act on. */
+export type QualityLevel = 'good' | 'fair' | 'poor';
+
+/**
+ * MOS 4.0 and above is toll quality (a clean line); 3.6–4.0 is understandable with effort; below 3.6 callers start
+ * asking "pardon?". One-way audio is poor whatever the score says: one side hears nothing.
+ */
+export function qualityLevel(quality: Pick<CallQuality, 'mos' | 'oneWayAudio'>): QualityLevel {
+  if (quality.oneWayAudio !== 'none') return 'poor';
+  if (quality.mos >= 4) return 'good';
+  if (quality.mos >= 3.6) return 'fair';
+  return 'poor';
+}
+
+/** Bars lit in the signal icon (of three). */
+export function signalBars(level: QualityLevel): 1 | 2 | 3 {
+  return level === 'good' ? 3 : level === 'fair' ? 2 : 1;
+}
+
+/**
+ * Whether a new reading is news for the aria-live region: the level or the one-way state changed. The first
+ * reading of a call is news only when it is bad (a good line needs no announcement).
+ */
+export function qualityNews(
+  before: Pick<CallQuality, 'mos' | 'oneWayAudio'> | undefined,
+  after: Pick<CallQuality, 'mos' | 'oneWayAudio'>,
+): boolean {
+  const level = qualityLevel(after);
+  if (!before) return level !== 'good';
+  return level !== qualityLevel(before) || before.oneWayAudio !== after.oneWayAudio;
+}
+
+// ------------------------------------------------------------------ transfer targets
+
+/** Colleagues and groups whose name or id contains the query (case and surrounding spaces ignored). */
+export function filterTargets(targets: TransferTargets, query: string): TransferTargets {
+  const q = query.trim().toLocaleLowerCase();
+  if (q === '') return targets;
+  const hit = (t: { id: string; name: string }) =>
+    t.name.toLocaleLowerCase().includes(q) || t.id.toLocaleLowerCase().includes(q);
+  return { agents: targets.agents.filter(hit), skillGroups: targets.skillGroups.filter(hit) };
 }

@@ -1,6 +1,7 @@
 import {
   type ActionResult,
   AgentBarStatus,
+  type CallQuality,
   type ChannelState,
   DEFAULT_CONFIG,
   EnumEventName,
@@ -24,6 +25,19 @@ class FakePhone {
   connection: ChannelState = 'open';
   current: HotlineEventData | undefined;
   readonly calls: string[] = [];
+  media = true;
+  devices = {
+    inputs: [
+      { deviceId: 'mic-a', groupId: 'g', label: 'Desk microphone' },
+      { deviceId: 'mic-b', groupId: 'g', label: 'Headset' },
+    ],
+    outputs: [{ deviceId: 'spk-a', groupId: 'g', label: 'Speakers' }],
+    input: 'mic-a',
+    output: '',
+  };
+  /** Device ids the fake refuses, as a browser refuses an unplugged device. */
+  readonly broken = new Set<string>();
+  targets: ActionResult<unknown> = { ok: true, data: TARGETS };
   private readonly notify: ((m: NotifyMessage) => void)[] = [];
   private readonly handlers = new Map<string, Handler[]>();
   private seq = 0;
@@ -55,8 +69,26 @@ class FakePhone {
       callMute: (muted: boolean) => ok(`callMute(${muted})`, { muted }),
       callHangup: (connId: string) => ok(`callHangup(${connId})`, {}),
       callHold: (connId: string) => ok(`callHold(${connId})`, {}),
+      hasMedia: () => this.media,
+      getAudioDevices: () => ok('getAudioDevices', this.devices),
+      setAudioInput: (id: string) => this.setDevice('input', id),
+      setAudioOutput: (id: string) => this.setDevice('output', id),
+      getTransferTargets: () => {
+        this.calls.push('getTransferTargets');
+        return Promise.resolve(this.targets);
+      },
     };
     return fake as unknown as PhonePort;
+  }
+
+  private setDevice(kind: 'input' | 'output', id: string): Promise<ActionResult<void>> {
+    this.calls.push(`${kind}(${id})`);
+    if (this.broken.has(id)) {
+      const error = { code: 'AudioDeviceFailed', message: 'NotReadableError' };
+      return Promise.resolve({ ok: false, error } as unknown as ActionResult<void>);
+    }
+    this.devices = { ...this.devices, [kind]: id };
+    return Promise.resolve({ ok: true, data: undefined });
   }
 
   /** The server pushes a hotline message: the SDK updates its status and current call, then tells subscribers. */
@@ -102,6 +134,21 @@ const INFO = {
   systemBreakReasons: { ringTimeout: { 'zh-CN': '未接超时', en: 'Ring timeout' } },
 };
 
+const TARGETS = {
+  agents: [
+    { id: '1002', name: 'Li Na', status: 3, statusDesc: { 'zh-CN': '空闲', en: 'Ready' }, available: true },
+    { id: '1003', name: 'Wang Fang', status: 4, statusDesc: { 'zh-CN': '小休', en: 'On break' }, available: false },
+  ],
+  skillGroups: [{ id: 'support', name: 'Support', readyAgents: 1, waiting: 0 }],
+};
+
+class MemoryStorage {
+  readonly items = new Map<string, string>();
+  getItem = (key: string) => this.items.get(key) ?? null;
+  setItem = (key: string, value: string) => void this.items.set(key, value);
+  removeItem = (key: string) => void this.items.delete(key);
+}
+
 class ManualClock implements Clock {
   t = 100_000;
   private readonly timers: { ms: number; fn: () => void; next: number }[] = [];
@@ -124,18 +171,29 @@ class ManualClock implements Clock {
   }
 }
 
-async function started(config: Partial<SDKConfig> = {}) {
+async function started(
+  config: Partial<SDKConfig> = {},
+  options: { media?: boolean; storage?: MemoryStorage; canChooseOutput?: boolean } = {},
+) {
   const phone = new FakePhone();
+  phone.media = options.media ?? true;
   const clock = new ManualClock();
+  const storage = options.storage ?? new MemoryStorage();
   const store = new DialBarStore(
     phone.port(),
     { ...DEFAULT_CONFIG, InstanceId: 'demo', BearerToken: 't', ...config },
     clock,
+    { storage, canChooseOutput: options.canChooseOutput ?? true },
   );
   await store.start();
   await Promise.resolve();
-  return { phone, clock, store, state: () => store.getState() };
+  return { phone, clock, store, storage, state: () => store.getState() };
 }
+
+/** Lets the store's chained SDK promises settle. */
+const settle = async () => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
 
 const inbound = {
   connId: 'c1',
@@ -253,5 +311,112 @@ describe('reading GET /v1/agent/me', () => {
     expect(parseAgentInfo(INFO)).toMatchObject({ agentId: '1001', status: 3, since: 1000, acwEndsAt: undefined });
     expect(parseAgentInfo({ agent: {} })).toMatchObject({ numberGroups: [], breakReasons: [], skillGroups: [] });
     expect(parseAgentInfo(null)).toBeUndefined();
+  });
+});
+
+describe('call quality', () => {
+  const reading = (mos: number, oneWayAudio: CallQuality['oneWayAudio'] = 'none'): CallQuality => ({
+    rttMs: 20,
+    jitterMs: 2,
+    packetLossPct: 0,
+    mos,
+    oneWayAudio,
+  });
+
+  it('shows each reading, but announces only a change of level (a good start says nothing)', async () => {
+    const { phone, state } = await started();
+    phone.push(EnumWSEventType.AgentCallInboundEstablish, AgentBarStatus.AgentCallInboundEstablish, inbound);
+    const connected = state().announcement?.seq;
+    phone.emit('onCallQuality' as EnumEventName, reading(4.4));
+    phone.emit('onCallQuality' as EnumEventName, reading(4.3));
+    expect(state().quality?.mos).toBe(4.3);
+    expect(state().announcement?.seq).toBe(connected);
+
+    phone.emit('onCallQuality' as EnumEventName, reading(3.8));
+    expect(state().announcement).toMatchObject({ key: 'announceQuality', level: 'fair', oneWay: 'none' });
+    const fair = state().announcement?.seq;
+    phone.emit('onCallQuality' as EnumEventName, reading(3.7));
+    expect(state().announcement?.seq).toBe(fair);
+
+    phone.emit('onCallQuality' as EnumEventName, reading(3.7, 'inbound-missing'));
+    expect(state().announcement).toMatchObject({ level: 'poor', oneWay: 'inbound-missing' });
+  });
+
+  it('forgets the reading when the call ends, and ignores readings that come after it', async () => {
+    const { phone, state } = await started();
+    phone.push(EnumWSEventType.AgentCallInboundEstablish, AgentBarStatus.AgentCallInboundEstablish, inbound);
+    phone.emit('onCallQuality' as EnumEventName, reading(2.5));
+    expect(state().announcement).toMatchObject({ key: 'announceQuality', level: 'poor' });
+    phone.push(EnumWSEventType.AgentCallRelease, AgentBarStatus.AgentCallRelease, inbound);
+    expect(state().quality).toBeUndefined();
+    phone.emit('onCallQuality' as EnumEventName, reading(4.4));
+    expect(state().quality).toBeUndefined();
+  });
+});
+
+describe('audio devices', () => {
+  it('switches the microphone, remembers it, and says in the picker why a switch failed', async () => {
+    const { phone, store, storage, state } = await started();
+    await store.actions.loadDevices();
+    expect(state().devices?.inputs.map((d) => d.deviceId)).toEqual(['mic-a', 'mic-b']);
+
+    await store.actions.setDevice('input', 'mic-b');
+    expect(phone.calls).toContain('input(mic-b)');
+    expect(storage.items.get('openhotline.dialbar.audioInput')).toBe('mic-b');
+    expect(state()).toMatchObject({ deviceError: undefined, devices: { input: 'mic-b' } });
+
+    phone.broken.add('spk-a');
+    await store.actions.setDevice('output', 'spk-a');
+    expect(state().deviceError).toMatchObject({ action: 'setAudioOutput', code: 'AudioDeviceFailed' });
+    expect(storage.items.has('openhotline.dialbar.audioOutput')).toBe(false);
+    // A failed device is not the bar's general error: the call controls stay clear.
+    expect(state().error).toBeUndefined();
+  });
+
+  it('re-applies the remembered devices at check-in, skipping one that is not plugged in', async () => {
+    const storage = new MemoryStorage();
+    storage.setItem('openhotline.dialbar.audioInput', 'mic-b');
+    storage.setItem('openhotline.dialbar.audioOutput', 'gone');
+    const { phone } = await started({}, { storage });
+    expect(phone.calls.filter((c) => /^(input|output)\(/.test(c))).toEqual([]);
+    phone.push(EnumWSEventType.AgentCheckin, AgentBarStatus.AgentCheckin);
+    await settle();
+    expect(phone.calls.filter((c) => /^(input|output)\(/.test(c))).toEqual(['input(mic-b)']);
+    // Once: a status change inside the check-in applies nothing again.
+    phone.push(EnumWSEventType.AgentReady, AgentBarStatus.AgentReady);
+    await settle();
+    expect(phone.calls.filter((c) => c.startsWith('input('))).toHaveLength(1);
+  });
+
+  it('leaves the speaker alone where the browser cannot choose one', async () => {
+    const storage = new MemoryStorage();
+    storage.setItem('openhotline.dialbar.audioOutput', 'spk-a');
+    const { phone } = await started({}, { storage, canChooseOutput: false });
+    phone.push(EnumWSEventType.AgentCheckin, AgentBarStatus.AgentCheckin);
+    await settle();
+    expect(phone.calls.filter((c) => c.startsWith('output('))).toEqual([]);
+  });
+
+  it('offers nothing without a media session (a headless integration)', async () => {
+    const { phone, store, state } = await started({}, { media: false });
+    expect(state().media).toBe(false);
+    await store.actions.loadDevices();
+    expect(phone.calls).not.toContain('getAudioDevices');
+  });
+});
+
+describe('transfer targets', () => {
+  it('loads the colleagues and groups, and keeps a failure to the transfer panel', async () => {
+    const { phone, store, state } = await started();
+    await store.actions.loadTransferTargets();
+    expect(state().targets?.agents.map((a) => [a.id, a.available])).toEqual([
+      ['1002', true],
+      ['1003', false],
+    ]);
+    phone.targets = { ok: false, error: { code: 'NetworkError', message: 'offline' } } as ActionResult<unknown>;
+    await store.actions.loadTransferTargets();
+    expect(state()).toMatchObject({ targetsError: { code: 'NetworkError' }, error: undefined });
+    // The last list stays on screen: better a minute-old list than none.
+    expect(state().targets?.agents).toHaveLength(2);
   });
 });

@@ -3,18 +3,31 @@ import {
   type ActionResult,
   type ActionSuccessData,
   AgentBarStatus,
+  type AudioDevices,
+  type CallQuality,
   type ChannelState,
   EnumEventName,
   EnumWSEventType,
   type HotlineEventData,
   type HotlineMessage,
   type NotifyMessage,
+  type OneWayAudio,
   SceneType,
   type SDKConfig,
   type SoftPhone,
+  type TransferTargets,
 } from '@openhotline/sdk';
+import {
+  canChooseOutput,
+  type DeviceKind,
+  devicesToRestore,
+  loadDevice,
+  pageStorage,
+  type StorageLike,
+  saveDevice,
+} from './devices';
 import type { TextKey } from './i18n';
-import { isOnCall, type Phase, phaseOf } from './model';
+import { isOnCall, type Phase, phaseOf, type QualityLevel, qualityLevel, qualityNews } from './model';
 
 /**
  * The dial bar's view of the softphone, fed only by the SDK's public API: the live channel's hotline messages
@@ -49,7 +62,18 @@ export type PhonePort = Pick<
   | 'consultComplete'
   | 'consultCancel'
   | 'callConference'
+  | 'getTransferTargets'
+  | 'hasMedia'
+  | 'getAudioDevices'
+  | 'setAudioInput'
+  | 'setAudioOutput'
 >;
+
+/** What the store needs of the browser beyond the SDK (a test passes its own). */
+export interface BrowserFacts {
+  readonly storage: StorageLike | undefined;
+  readonly canChooseOutput: boolean;
+}
 
 export interface Clock {
   now(): number;
@@ -94,6 +118,9 @@ export interface Announcement {
   /** A second text key said after the first (why a call ended). */
   readonly detail?: TextKey | undefined;
   readonly digits?: string;
+  /** Call quality announcements: the new level, and whether audio flows one way. */
+  readonly level?: QualityLevel;
+  readonly oneWay?: OneWayAudio;
 }
 
 export interface BarError {
@@ -125,6 +152,19 @@ export interface DialBarState {
   readonly error: BarError | undefined;
   readonly announcement: Announcement | undefined;
   readonly now: number;
+  /** Call audio runs in this page (a media session is registered): devices and call quality exist. */
+  readonly media: boolean;
+  /** The latest onCallQuality reading of the call on screen. */
+  readonly quality: CallQuality | undefined;
+  /** The browser can play on a chosen output (setSinkId): without it the speaker picker is hidden. */
+  readonly canChooseOutput: boolean;
+  /** The microphones and outputs, as of the last time the picker asked. */
+  readonly devices: AudioDevices | undefined;
+  /** Why the last device switch (or listing) failed; the picker says it in words. */
+  readonly deviceError: BarError | undefined;
+  /** Colleagues and skill groups to transfer to, as of the last time the transfer panel asked. */
+  readonly targets: TransferTargets | undefined;
+  readonly targetsError: BarError | undefined;
 }
 
 type Listener = () => void;
@@ -144,6 +184,7 @@ export class DialBarStore {
     private readonly phone: PhonePort,
     config: Readonly<SDKConfig>,
     private readonly clock: Clock = realClock,
+    private readonly browser: BrowserFacts = { storage: pageStorage(), canChooseOutput: canChooseOutput() },
   ) {
     const now = clock.now();
     this.state = {
@@ -163,6 +204,13 @@ export class DialBarStore {
       error: undefined,
       announcement: undefined,
       now,
+      media: phone.hasMedia(),
+      canChooseOutput: browser.canChooseOutput,
+      quality: undefined,
+      devices: undefined,
+      deviceError: undefined,
+      targets: undefined,
+      targetsError: undefined,
     };
   }
 
@@ -185,6 +233,7 @@ export class DialBarStore {
     this.stops.push(() => notify.off(SceneType.HotlineMessage, onMessage));
     this.stops.push(this.phone.register(EnumEventName.actionSuccess, (e) => this.onActionSuccess(e.data)));
     this.stops.push(this.phone.register(EnumEventName.actionError, (e) => this.onActionError(e.data)));
+    this.stops.push(this.phone.register('onCallQuality', (e) => this.onCallQuality(e.data)));
     // Four times a second, so timers and the after-call-work countdown turn over close to the real second;
     // catching up with the SDK once a second is plenty.
     let ticks = 0;
@@ -237,7 +286,15 @@ export class DialBarStore {
     return result;
   }
 
+  /** The bar's actions: one object for the store's life, so a view can depend on it without re-running effects. */
   get actions() {
+    this.actionsOnce ??= this.makeActions();
+    return this.actionsOnce;
+  }
+
+  private actionsOnce: ReturnType<DialBarStore['makeActions']> | undefined;
+
+  private makeActions() {
     const p = this.phone;
     return {
       checkIn: () => this.run('agentCheckin', () => p.agentCheckin()),
@@ -278,7 +335,68 @@ export class DialBarStore {
       consultComplete: () => this.withCall('consultComplete', (c) => p.consultComplete(c.connId)),
       consultCancel: () => this.withCall('consultCancel', (c) => p.consultCancel(c.connId)),
       conference: () => this.withCall('callConference', (c) => p.callConference(c.connId)),
+      loadTransferTargets: () => this.loadTransferTargets(),
+      loadDevices: () => this.loadDevices(),
+      setDevice: (kind: DeviceKind, deviceId: string) => this.setDevice(kind, deviceId),
     };
+  }
+
+  // ------------------------------------------------------------------ transfer targets and audio devices
+
+  /** Asks for the colleagues and groups to transfer to; a failure is said in the transfer panel, not the bar. */
+  private async loadTransferTargets(): Promise<void> {
+    const result = await this.phone.getTransferTargets();
+    if (result.ok) this.update({ targets: result.data, targetsError: undefined });
+    else this.update({ targetsError: barError('getTransferTargets', result.error) });
+  }
+
+  private async loadDevices(): Promise<void> {
+    if (!this.state.media) return;
+    const result = await this.phone.getAudioDevices();
+    if (result.ok) this.update({ devices: result.data });
+    else this.update({ deviceError: barError('getAudioDevices', result.error) });
+  }
+
+  /** Switches the microphone or the speaker (mid-call too), and remembers the choice for the next check-in. */
+  private async setDevice(kind: DeviceKind, deviceId: string): Promise<void> {
+    const action = kind === 'input' ? 'setAudioInput' : 'setAudioOutput';
+    if (this.state.pending.has(action)) return;
+    this.update({ pending: new Set([...this.state.pending, action]), deviceError: undefined });
+    const result = await (kind === 'input' ? this.phone.setAudioInput(deviceId) : this.phone.setAudioOutput(deviceId));
+    const pending = new Set(this.state.pending);
+    pending.delete(action);
+    this.update({ pending, ...(result.ok ? {} : { deviceError: barError(action, result.error) }) });
+    if (result.ok) saveDevice(this.browser.storage, kind, deviceId);
+    await this.loadDevices();
+  }
+
+  /** At check-in: back to the microphone and speaker chosen last time, if they are plugged in. */
+  private async restoreDevices(): Promise<void> {
+    const storage = this.browser.storage;
+    const saved = {
+      input: loadDevice(storage, 'input'),
+      output: this.browser.canChooseOutput ? loadDevice(storage, 'output') : '',
+    };
+    if (!this.state.media || (!saved.input && !saved.output)) return;
+    const listed = await this.phone.getAudioDevices();
+    if (!listed.ok) return;
+    const restore = devicesToRestore(listed.data, saved);
+    if (restore.input !== undefined) await this.setDevice('input', restore.input);
+    if (restore.output !== undefined) await this.setDevice('output', restore.output);
+  }
+
+  private onCallQuality(quality: CallQuality): void {
+    // Readings after the call ended (the last interval) belong to no call on screen.
+    if (!isOnCall(this.state.phase)) return;
+    const before = this.state.quality;
+    const patch: Mutable<DialBarState> = { quality };
+    if (qualityNews(before, quality)) {
+      patch.announcement = this.announce('announceQuality', {
+        level: qualityLevel(quality),
+        oneWay: quality.oneWayAudio,
+      });
+    }
+    this.update(patch);
   }
 
   /** Call actions act on the call on screen, by its ids (what the agent sees is what the action hits). */
@@ -393,7 +511,10 @@ export class DialBarStore {
     if (newCall) {
       patch.callSince = now;
       patch.muted = false;
+      patch.quality = undefined;
     } else if (answered) patch.callSince = now;
+    if (!isOnCall(phase)) patch.quality = undefined;
+    if (before.phase === 'checkedOut' && phase !== 'checkedOut') void this.restoreDevices();
 
     if (extra.released) patch.lastCall = extra.released;
     else if (before.call && isOnCall(before.phase) && !isOnCall(phase)) patch.lastCall ??= before.call;
@@ -434,7 +555,14 @@ export class DialBarStore {
 
   private announce(
     key: TextKey,
-    extra: { call?: HotlineEventData; status?: AgentBarStatus; detail?: TextKey; digits?: string } = {},
+    extra: {
+      call?: HotlineEventData;
+      status?: AgentBarStatus;
+      detail?: TextKey;
+      digits?: string;
+      level?: QualityLevel;
+      oneWay?: OneWayAudio;
+    } = {},
   ): Announcement {
     this.seq += 1;
     return { seq: this.seq, key, ...extra };
@@ -444,6 +572,10 @@ export class DialBarStore {
     this.state = { ...this.state, ...patch };
     for (const listener of [...this.listeners]) listener();
   }
+}
+
+function barError(action: string, error: { code: string; message: string }): BarError {
+  return { action, code: error.code, message: error.message };
 }
 
 function isRinging(phase: Phase): boolean {

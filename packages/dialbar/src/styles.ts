@@ -81,6 +81,26 @@ export const CSS = `
 .ohd-slot:empty{display:none}
 .ohd-sr{position:absolute!important;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 .ohd-shortcuts{margin:0;padding:0 12px 10px;font-size:11px;color:var(--ohd-muted)}
+.ohd-quality{position:relative;display:inline-block;margin-top:4px}
+.ohd-quality-summary{display:inline-flex;align-items:center;gap:5px;padding:1px 8px;border-radius:999px;background:#dcfce7;color:#14532d;font-size:12px;font-weight:600;cursor:pointer;list-style:none}
+.ohd-quality-summary::-webkit-details-marker{display:none}
+.ohd-quality[data-level=fair] .ohd-quality-summary{background:#fef3c7;color:#78350f}
+.ohd-quality[data-level=poor] .ohd-quality-summary{background:#fee2e2;color:#7f1d1d}
+.ohd-quality-mos{font-variant-numeric:tabular-nums;opacity:.85}
+.ohd-signal{width:15px;height:12px;flex:none}
+.ohd-signal rect{fill:currentColor;opacity:.25}.ohd-signal rect[data-on=true]{opacity:1}
+.ohd-quality-detail{position:absolute;z-index:1;left:0;top:calc(100% + 4px);margin:0;padding:8px 10px;min-width:170px;background:#fff;border:1px solid var(--ohd-line);border-radius:8px;box-shadow:0 6px 16px rgba(15,23,42,.15);font-size:12px;color:var(--ohd-fg)}
+.ohd-quality-detail div{display:flex;justify-content:space-between;gap:12px}
+.ohd-quality-detail dt{color:var(--ohd-muted)}.ohd-quality-detail dd{margin:0;font-variant-numeric:tabular-nums;font-weight:600}
+.ohd-warning{margin:8px 0 0;padding:6px 8px;border-radius:6px;background:#fee2e2;border:1px solid #fca5a5;color:#7f1d1d;font-size:13px;font-weight:600}
+.ohd-targets{max-height:196px;overflow:auto;border:1px solid var(--ohd-line);border-radius:8px;padding:6px 8px;display:flex;flex-direction:column;gap:6px}
+.ohd-target-group{gap:2px}
+.ohd-target{display:grid;grid-template-columns:auto 1fr;column-gap:8px;align-items:center;padding:3px 4px;border-radius:6px;cursor:pointer;font-size:14px}
+.ohd-target:hover{background:var(--ohd-soft)}
+.ohd-target input{grid-row:span 2;margin:0}
+.ohd-target-name{font-weight:600;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.ohd-target-meta{font-size:12px;color:var(--ohd-muted)}
+.ohd-target[data-disabled=true]{cursor:not-allowed}.ohd-target[data-disabled=true] .ohd-target-name{color:var(--ohd-muted);font-weight:400}
 `;
 
 interface StyleHost {

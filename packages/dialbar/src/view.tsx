@@ -1,10 +1,11 @@
-import { AgentBarStatus, type EnumLocale, type HotlineEventData, type TransferTarget } from '@openhotline/sdk';
+import { AgentBarStatus, type EnumLocale, type HotlineEventData } from '@openhotline/sdk';
 import type { JSX, RefObject, TargetedEvent } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { Ctx } from './context';
 import { STATUS_TEXT, type TextKey, type Translate, translator } from './i18n';
+import { DevicePanel, OneWayWarning, QualityIndicator } from './media-controls';
 import {
   acwSecondsLeft,
-  type Controls,
   controlsFor,
   customerNumber,
   displayNumber,
@@ -16,22 +17,13 @@ import {
 } from './model';
 import { clampPoint, keyStep, loadPoint, type Point, savePoint } from './position';
 import { type Announcement, type DialBarState, type DialBarStore, releaseDetail } from './store';
+import { TransferPanel } from './transfer-panel';
 
 /**
  * The dial bar's view (Preact). Everything it shows comes from the store; everything it does goes through the
  * store's actions, which call the SDK's public API. Native buttons, inputs and selects only, each with a
  * visible or accessible name, so the whole bar works from the keyboard and with a screen reader.
  */
-
-type Actions = DialBarStore['actions'];
-
-interface Ctx {
-  readonly state: DialBarState;
-  readonly actions: Actions;
-  readonly t: Translate;
-  readonly locale: EnumLocale;
-  readonly controls: Controls;
-}
 
 function useStore(store: DialBarStore): DialBarState {
   const [, setVersion] = useState(0);
@@ -217,6 +209,7 @@ function Body({ ctx, configured }: { ctx: Ctx; configured: boolean }) {
           <StatusSwitch ctx={ctx} />
           <SystemBreakNotice ctx={ctx} />
           <DialForm ctx={ctx} />
+          <DeviceToggle ctx={ctx} />
         </>
       );
     case 'acw':
@@ -512,14 +505,22 @@ function callKicker(ctx: Ctx): string {
 
 function CallPanel({ ctx }: { ctx: Ctx }) {
   const { state, t, actions, controls } = ctx;
-  const [panel, setPanel] = useState<'none' | 'dtmf' | 'transfer'>('none');
+  const [panel, setPanel] = useState<'none' | 'dtmf' | 'transfer' | 'devices'>('none');
   const keypadButton = useRef<HTMLButtonElement>(null);
   const transferButton = useRef<HTMLButtonElement>(null);
+  const devicesButton = useRef<HTMLButtonElement>(null);
   const call = state.call;
   const open =
-    panel === 'dtmf' && controls.dtmf ? 'dtmf' : panel === 'transfer' && controls.transfer ? 'transfer' : 'none';
+    panel === 'dtmf' && controls.dtmf
+      ? 'dtmf'
+      : panel === 'transfer' && controls.transfer
+        ? 'transfer'
+        : panel === 'devices' && state.media
+          ? 'devices'
+          : 'none';
   const close = () => {
-    const back = panel === 'dtmf' ? keypadButton.current : transferButton.current;
+    const back =
+      panel === 'dtmf' ? keypadButton.current : panel === 'devices' ? devicesButton.current : transferButton.current;
     setPanel('none');
     back?.focus();
   };
@@ -555,6 +556,9 @@ function CallPanel({ ctx }: { ctx: Ctx }) {
           </span>
           {state.muted ? <span class="ohd-badge ohd-badge-warn">{t('muted')}</span> : null}
         </p>
+        {/* A <details> is not phrasing content: it cannot sit inside the <p> above. */}
+        <QualityIndicator ctx={ctx} />
+        <OneWayWarning ctx={ctx} />
       </div>
       <div class="ohd-row">
         {controls.hangUp ? <HangUpButton ctx={ctx} /> : null}
@@ -591,7 +595,7 @@ function CallPanel({ ctx }: { ctx: Ctx }) {
           </button>
         ) : null}
       </div>
-      {controls.dtmf || controls.transfer ? (
+      {controls.dtmf || controls.transfer || state.media ? (
         <div class="ohd-row">
           {controls.dtmf ? (
             <button
@@ -615,6 +619,18 @@ function CallPanel({ ctx }: { ctx: Ctx }) {
               onClick={() => setPanel(open === 'transfer' ? 'none' : 'transfer')}
             >
               {t('transfer')}
+            </button>
+          ) : null}
+          {state.media ? (
+            <button
+              ref={devicesButton}
+              type="button"
+              class="ohd-btn"
+              aria-expanded={open === 'devices'}
+              aria-controls="ohd-devices"
+              onClick={() => setPanel(open === 'devices' ? 'none' : 'devices')}
+            >
+              {t('audioDevices')}
             </button>
           ) : null}
         </div>
@@ -659,121 +675,45 @@ function CallPanel({ ctx }: { ctx: Ctx }) {
         </div>
       ) : null}
       {open === 'transfer' ? <TransferPanel ctx={ctx} onClose={close} /> : null}
+      {open === 'devices' ? <DevicePanel ctx={ctx} id="ohd-devices" /> : null}
     </div>
   );
 }
 
-type TargetType = TransferTarget['type'];
-
-function TransferPanel({ ctx, onClose }: { ctx: Ctx; onClose: () => void }) {
-  const { state, t, actions } = ctx;
-  const groups = state.info?.skillGroups ?? [];
-  const [type, setType] = useState<TargetType>('agent');
-  const [agentId, setAgentId] = useState('');
-  const [groupId, setGroupId] = useState(groups[0]?.id ?? '');
-  const [number, setNumber] = useState('');
-  const [invalid, setInvalid] = useState(false);
-  const firstRef = useRef<HTMLInputElement>(null);
-  // Opened from the keyboard, the panel takes the focus (and Escape gives it back to its button).
-  useLayoutEffect(() => firstRef.current?.focus(), []);
-  const target = (): TransferTarget | undefined => {
-    if (type === 'agent') return agentId.trim() ? { type, agentId: agentId.trim() } : undefined;
-    if (type === 'skillGroup') return groupId ? { type, skillGroupId: groupId } : undefined;
-    const dialed = normalizeDialed(number);
-    return dialed ? { type: 'number', number: dialed } : undefined;
-  };
-  const go = (how: 'transfer' | 'consult') => {
-    const chosen = target();
-    if (!chosen) {
-      setInvalid(true);
-      return;
-    }
-    setInvalid(false);
-    void (how === 'transfer' ? actions.transfer(chosen) : actions.consult(chosen));
-  };
-  const radio = (value: TargetType, text: string, ref?: RefObject<HTMLInputElement | null>) => (
-    <label class="ohd-radio">
-      <input
-        ref={ref}
-        type="radio"
-        name="ohd-target-type"
-        value={value}
-        checked={type === value}
-        onChange={() => {
-          setType(value);
-          setInvalid(false);
-        }}
-      />
-      {text}
-    </label>
-  );
+/** Between calls: the microphone and speaker can be chosen before the next call rings. */
+function DeviceToggle({ ctx }: { ctx: Ctx }) {
+  const { state, t } = ctx;
+  const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const panel = useRef<HTMLDivElement>(null);
+  useLayoutEffect(() => {
+    const node = panel.current;
+    if (!node || !open) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      event.stopPropagation();
+      setOpen(false);
+      button.current?.focus();
+    };
+    node.addEventListener('keydown', onKey);
+    return () => node.removeEventListener('keydown', onKey);
+  }, [open]);
+  if (!state.media) return null;
   return (
-    <div id="ohd-transfer" class="ohd-panel">
-      <fieldset class="ohd-fieldset ohd-block">
-        <legend class="ohd-panel-title">{t('transferTitle')}</legend>
-        <fieldset class="ohd-fieldset">
-          <legend>{t('transferTo')}</legend>
-          {radio('agent', t('targetAgent'), firstRef)}
-          {radio('skillGroup', t('targetSkillGroup'))}
-          {radio('number', t('targetNumber'))}
-        </fieldset>
-        {type === 'agent' ? (
-          <label class="ohd-field">
-            {t('agentId')}
-            <input
-              class="ohd-input"
-              value={agentId}
-              aria-invalid={invalid}
-              onInput={(e) => setAgentId(e.currentTarget.value)}
-            />
-          </label>
-        ) : type === 'skillGroup' ? (
-          <label class="ohd-field">
-            {t('skillGroup')}
-            <select class="ohd-select" value={groupId} onChange={(e) => setGroupId(e.currentTarget.value)}>
-              {groups.map((g) => (
-                <option key={g.id} value={g.id}>
-                  {g.name}
-                </option>
-              ))}
-            </select>
-          </label>
-        ) : (
-          <label class="ohd-field">
-            {t('phoneNumber')}
-            <input
-              class="ohd-input"
-              type="tel"
-              inputMode="tel"
-              value={number}
-              aria-invalid={invalid}
-              onInput={(e) => setNumber(e.currentTarget.value)}
-            />
-          </label>
-        )}
-        <div class="ohd-row">
-          <button
-            type="button"
-            class="ohd-btn ohd-btn-primary"
-            disabled={state.pending.has('callTransfer')}
-            onClick={() => go('transfer')}
-          >
-            {t('blindTransfer')}
-          </button>
-          <button
-            type="button"
-            class="ohd-btn"
-            disabled={state.pending.has('callConsult')}
-            onClick={() => go('consult')}
-          >
-            {t('consult')}
-          </button>
-          <span class="ohd-spacer" />
-          <button type="button" class="ohd-btn ohd-btn-small" onClick={onClose}>
-            {t('close')}
-          </button>
-        </div>
-      </fieldset>
+    <div ref={panel} class="ohd-block">
+      <div class="ohd-row">
+        <button
+          ref={button}
+          type="button"
+          class="ohd-btn ohd-btn-small"
+          aria-expanded={open}
+          aria-controls="ohd-devices"
+          onClick={() => setOpen((o) => !o)}
+        >
+          {t('audioDevices')}
+        </button>
+      </div>
+      {open ? <DevicePanel ctx={ctx} id="ohd-devices" /> : null}
     </div>
   );
 }
@@ -851,6 +791,11 @@ function announcementText(a: Announcement, ctx: Ctx): string {
       return t(key, { status: a.status !== undefined ? STATUS_TEXT[locale][a.status] : '' });
     case 'dtmfSent':
       return t(key, { digits: a.digits ?? '' });
+    case 'announceQuality': {
+      const level = t(a.level === 'fair' ? 'quality_fair' : a.level === 'poor' ? 'quality_poor' : 'quality_good');
+      const oneWay = a.oneWay === 'inbound-missing' || a.oneWay === 'outbound-missing' ? t(`oneWay_${a.oneWay}`) : '';
+      return oneWay ? `${t(key, { level })}${sep}${oneWay}` : t(key, { level });
+    }
     default:
       return a.detail ? `${t(key)}${sep}${t(a.detail)}` : t(key);
   }

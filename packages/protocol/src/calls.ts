@@ -183,6 +183,27 @@ export const CallRecordEventSchema = Type.Object({
 });
 export type CallRecordEvent = Static<typeof CallRecordEventSchema>;
 
+/**
+ * One recorded segment of a call: a stretch in which the customer talked with an agent (docs/media.md,
+ * "Recording"). A 2-channel WAV: left = that agent, right = the customer.
+ */
+export const CallRecordingSchema = Type.Object({
+  id: Type.String(),
+  /** The download route of this recording for the reader who got the record (same credentials). */
+  url: Type.String(),
+  /** 1, 2, ... in the order the segments started. */
+  segment: Type.Integer({ minimum: 1 }),
+  /** The agent on the left channel. */
+  agentId: Type.String(),
+  startedAt: Type.Number(),
+  durationMs: Type.Number(),
+  /** Size of the WAV file. */
+  bytes: Type.Number(),
+  /** The server stopped while this segment was written: the file ends where the server stopped. */
+  interrupted: Type.Boolean(),
+});
+export type CallRecording = Static<typeof CallRecordingSchema>;
+
 export const CallRecordSchema = Type.Object({
   connId: Type.String(),
   instanceId: Type.String(),
@@ -220,8 +241,10 @@ export const CallRecordSchema = Type.Object({
   caseId: Type.String(),
   legs: Type.Array(CallLegRecordSchema),
   events: Type.Array(CallRecordEventSchema),
-  /** Recording file of the call, when recorded (media issue). */
+  /** Download route of the call's first recording (`recordings[0].url`), or null when nothing was recorded. */
   recordingUrl: Type.Union([Type.String(), Type.Null()]),
+  /** The finished recordings of the call this reader may download, in segment order; absent when there is none. */
+  recordings: Type.Optional(Type.Array(CallRecordingSchema)),
 });
 export type CallRecord = Static<typeof CallRecordSchema>;
 

@@ -45,6 +45,11 @@ export const ERROR_CATALOGUE = {
     message: 'The request headers are larger than the server accepts.',
     remedy: 'Send fewer or smaller headers (the limit is 16 KiB).',
   },
+  RangeNotSatisfiable: {
+    status: 416,
+    message: 'The Range header asks for bytes the file does not have.',
+    remedy: 'Ask for a range that starts before the end of the file (its size is in `Content-Range: bytes */SIZE`).',
+  },
   UpgradeRequired: {
     status: 426,
     message: 'This path is a WebSocket endpoint.',
@@ -148,6 +153,12 @@ export const ERROR_CATALOGUE = {
     message: 'No such call record.',
     remedy: 'List the records with GET /v1/admin/instances/{instanceId}/records.',
   },
+  RecordingNotFound: {
+    status: 404,
+    message: 'No such finished recording of this call, or not one this reader may download.',
+    remedy:
+      'Use a `recordings[].url` of the call record as read with the same credentials; a recording is listed once the call (or its segment) ended.',
+  },
   ApiClientNotFound: {
     status: 404,
     message: 'No such API client in this instance.',
@@ -209,6 +220,11 @@ export const ERROR_CATALOGUE = {
     status: 429,
     message: 'This agent already has the maximum number of live channels open.',
     remedy: 'Close another tab, or raise `maxChannelsPerAgent`.',
+  },
+  WebCallLimit: {
+    status: 429,
+    message: 'The server takes no more web calls right now (too many in progress, overall or from this address).',
+    remedy: 'Try again when a call has ended; operators raise `webcall.maxConcurrent` or `webcall.maxPerAddress`.',
   },
   InternalError: {
     status: 500,

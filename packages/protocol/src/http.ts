@@ -303,3 +303,33 @@ export const HistoryQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 export type HistoryQuery = Static<typeof HistoryQuerySchema>;
+
+// ---------- transfer targets (GET /v1/agent/transfer-targets) ----------
+
+/** A colleague a call can be handed to: the agent's own instance only, never the agent itself. */
+export const TransferTargetAgentSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  status: Type.Enum(AgentBarStatus),
+  /** The status in words, in both locales (the same words as agentBasicDesc). */
+  statusDesc: Type.Object({ 'zh-CN': Type.String(), en: Type.String() }),
+  /** Ready with a live channel: what a transfer or consultation to this agent needs right now. */
+  available: Type.Boolean(),
+});
+export type TransferTargetAgent = Static<typeof TransferTargetAgentSchema>;
+
+export const TransferTargetSkillGroupSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  /** Ready agents serving the group now (a transfer queues the caller when there are none). */
+  readyAgents: Type.Integer({ minimum: 0 }),
+  /** Callers waiting in the group's queue. */
+  waiting: Type.Integer({ minimum: 0 }),
+});
+export type TransferTargetSkillGroup = Static<typeof TransferTargetSkillGroupSchema>;
+
+export const TransferTargetsSchema = Type.Object({
+  agents: Type.Array(TransferTargetAgentSchema),
+  skillGroups: Type.Array(TransferTargetSkillGroupSchema),
+});
+export type TransferTargets = Static<typeof TransferTargetsSchema>;

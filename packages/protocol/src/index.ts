@@ -5,3 +5,5 @@ export * from './enums.js';
 export * from './errors.js';
 export * from './hotline-message.js';
 export * from './http.js';
+export * from './wallboard.js';
+export * from './webcall.js';

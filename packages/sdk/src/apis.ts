@@ -56,6 +56,7 @@ export const APIs = {
   callInternal: (agentId: string) => phone().callInternal(agentId),
   getAgentInfo: () => phone().getAgentInfo(),
   getCalls: () => phone().getCalls(),
+  getTransferTargets: () => phone().getTransferTargets(),
   getCurrentCall: () => phone().getCurrentCall(),
   checkEnvironment: () => phone().checkEnvironment(),
   // ---- audio devices (with the media session of the full build)

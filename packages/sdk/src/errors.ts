@@ -92,6 +92,7 @@ export type ActionName =
   | 'getAgentBarStatus'
   | 'getAgentInfo'
   | 'getCalls'
+  | 'getTransferTargets'
   | 'agentCheckin'
   | 'agentCheckout'
   | 'agentReady'

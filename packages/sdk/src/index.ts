@@ -13,6 +13,9 @@ export type {
   HotlineMessage,
   NotifyMessage,
   TransferTarget,
+  TransferTargetAgent,
+  TransferTargetSkillGroup,
+  TransferTargets,
   VoiceToTextMessage,
 } from '@openhotline/protocol';
 export { AgentBarStatus, EnumLocale, EnumWSEventType, SceneType } from '@openhotline/protocol';

@@ -22,6 +22,7 @@ import { collect, FakeSocket, flush, makePhone, notify } from './test-support/fa
 
 class FakeTrack {
   stopped = false;
+  onended: (() => void) | null = null;
   constructor(readonly deviceId: string) {}
   stop() {
     this.stopped = true;
@@ -629,6 +630,35 @@ describe('playing the remote audio', () => {
   });
 });
 
+describe('after a reload mid-call (in a call before the microphone is open)', () => {
+  it('says nothing of a refused play() that the microphone then unblocks', async () => {
+    FakeAudio.allow = false;
+    const { session, document, reports, gum } = setup();
+    gum.slowDefault = true;
+    session.setCallState(false, true);
+    session.connect(true);
+    FakePeerConnection.latest().ontrack?.({ track: {}, streams: [{ id: 'remote' }] });
+    await flush(1);
+    expect(reports).toEqual([]);
+    FakeAudio.allow = true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await flush();
+    expect(document.elements[0]?.paused).toBe(false);
+    expect(reports).toEqual([]);
+  });
+
+  it('reports the block once the microphone has settled without unblocking it', async () => {
+    FakeAudio.allow = false;
+    const { session, reports, gum } = setup();
+    gum.fail = { name: 'NotAllowedError', message: 'denied' };
+    session.setCallState(false, true);
+    session.connect(true);
+    FakePeerConnection.latest().ontrack?.({ track: {}, streams: [{ id: 'remote' }] });
+    await flush();
+    expect(reports.map((r) => r.code)).toEqual(['MicrophonePermissionDenied', 'AudioPlaybackBlocked']);
+  });
+});
+
 describe('the ring tone', () => {
   it('rings with two oscillators while ringing, in the double-ring cadence, and stops on answer', async () => {
     const { session } = setup();
@@ -723,6 +753,20 @@ describe('audio devices', () => {
     const sender = FakePeerConnection.latest().transceivers[0]?.sender;
     expect(sender?.tracks.at(-1)?.deviceId).toBe('headset');
     expect(gum.tracks.filter((t) => !t.stopped).map((t) => t.deviceId)).toEqual(['headset']);
+  });
+
+  it('reports a microphone that ends by itself (unplugged), and another input brings the line its audio back', async () => {
+    const { session, pc, gum, reports, offers } = await open();
+    const [first] = gum.tracks;
+    first?.onended?.();
+    expect(reports).toEqual([{ code: 'MicrophoneUnavailable', message: expect.stringMatching(/microphone stopped/) }]);
+    await session.setAudioInput('headset');
+    const second = gum.tracks[1];
+    expect(pc.transceivers[0]?.sender.tracks).toEqual([first, second]);
+    expect(offers()).toHaveLength(1);
+    // The replaced track ending later is no news.
+    first?.onended?.();
+    expect(reports).toHaveLength(1);
   });
 
   it('rejects a microphone that cannot be opened with its code, keeping the one in use', async () => {

@@ -200,6 +200,11 @@ class BrowserMediaSession implements MediaSession {
   /** The autoplay policy refused play(); reported once a call needs the audio (`blockReported`). */
   private playbackBlocked = false;
   private blockReported = false;
+  /**
+   * getUserMedia of the line is under way. Chromium lets a page that captures the microphone autoplay, so a refusal
+   * before it settles is not reported yet: after a reload mid-call the line's audio arrives before the microphone.
+   */
+  private microphoneOpening = false;
   private inCall = false;
   private gestureArmed = false;
   private readonly ring: RingTone;
@@ -297,7 +302,7 @@ class BrowserMediaSession implements MediaSession {
       } else {
         await sender.replaceTrack(track);
         this.microphone?.stop();
-        this.microphone = track;
+        this.useMicrophone(track);
       }
     }
     this.inputId = deviceId;
@@ -333,6 +338,7 @@ class BrowserMediaSession implements MediaSession {
     this.pending.length = 0;
     this.playbackBlocked = false;
     this.blockReported = false;
+    this.microphoneOpening = false;
     pc.close();
     this.microphone?.stop();
     this.microphone = undefined;
@@ -387,22 +393,46 @@ class BrowserMediaSession implements MediaSession {
     for (const [target, type] of this.env.network) target.addEventListener(type, this.onNetworkChange);
     void this.offer(false);
     const wanted = this.inputId;
+    this.microphoneOpening = true;
+    const settled = () => {
+      if (this.sender === transceiver.sender) this.microphoneOpening = false;
+    };
     void this.openMicrophone(wanted).then(
       async (track) => {
         // Closed meanwhile, or setAudioInput chose another microphone first.
         if (this.sender !== transceiver.sender || this.inputId !== wanted) {
           track.stop();
+          settled();
+          if (this.playbackBlocked) this.startPlayback();
           return;
         }
         await transceiver.sender.replaceTrack(track);
-        this.microphone = track;
+        this.useMicrophone(track);
+        settled();
         // Chromium lets a page that captures the microphone autoplay: what was refused before may play now.
         if (this.playbackBlocked) this.startPlayback();
       },
       (failure: MediaFailure | undefined) => {
+        settled();
         if (failure) this.host.report(failure.code, failure.message);
+        this.reportBlockedPlayback();
       },
     );
+  }
+
+  /**
+   * The microphone on the line. A track that ends by itself (headset unplugged, device taken by the system) leaves
+   * the customer hearing silence without any other sign: that is reported, and setAudioInput brings audio back.
+   */
+  private useMicrophone(track: MediaStreamTrack): void {
+    this.microphone = track;
+    track.onended = () => {
+      if (this.microphone !== track) return;
+      this.host.report(
+        'MicrophoneUnavailable',
+        'The microphone stopped (unplugged, or taken by the system): nobody hears the agent. Choose one with setAudioInput.',
+      );
+    };
   }
 
   /** Rejects with a MediaFailure, or with undefined where the environment checks already said why. */
@@ -523,7 +553,7 @@ class BrowserMediaSession implements MediaSession {
    * on load would get an actionError the agent cannot act on yet.
    */
   private reportBlockedPlayback(): void {
-    if (!this.playbackBlocked || !this.inCall || this.blockReported) return;
+    if (!this.playbackBlocked || !this.inCall || this.blockReported || this.microphoneOpening) return;
     this.blockReported = true;
     this.host.report('AudioPlaybackBlocked');
   }

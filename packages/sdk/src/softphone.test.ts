@@ -523,6 +523,47 @@ describe('calls', () => {
     ]);
   });
 
+  describe('after a page reload mid-call (a snapshot of a call the SDK never saw)', () => {
+    const talking = { connId: 'c9', jobId: 'j9', acid: 'a9', aid: 'b9', state: 'talking', direction: 'inbound' };
+
+    it('takes the call from the server, so the call APIs act on it without ids', async () => {
+      const { phone, http } = await connected(S.AgentCallInboundEstablish, (request) =>
+        request.method === 'GET' ? { status: 200, body: { items: [talking] } } : callView('c9'),
+      );
+      await flush();
+      expect(phone.getCurrentCall()).toMatchObject({
+        connId: 'c9',
+        jobId: 'j9',
+        acid: 'a9',
+        aid: 'b9',
+        status: S.AgentCallInboundEstablish,
+        agentCallCode: W.AgentCallInboundEstablish,
+        callDirection: 'inbound',
+      });
+      expect((await phone.callHangup()).ok).toBe(true);
+      expect(paths(http.requests)).toEqual([
+        ['GET', '/v1/agent/calls', undefined],
+        ['POST', '/v1/agent/calls/c9/hangup', { jobId: 'j9', acid: 'a9', aid: 'b9' }],
+      ]);
+    });
+
+    it('asks nothing when the agent is not on a call, and lets a newer release win over a late answer', async () => {
+      const idle = await connected(S.AgentReady);
+      await flush();
+      expect(idle.http.requests).toEqual([]);
+
+      let answer: (calls: unknown) => void = () => {};
+      const late = new Promise<{ status: number; body: unknown }>((resolve) => {
+        answer = (calls) => resolve({ status: 200, body: { items: calls } });
+      });
+      const { phone, socket } = await connected(S.AgentCallInboundEstablish, () => late);
+      socket.receive(notify(11, W.AgentCallRelease, S.AgentReady, { connId: 'c9' }));
+      answer([talking]);
+      await flush();
+      expect(phone.getCurrentCall()).toBeUndefined();
+    });
+  });
+
   it('says NoCurrentCall instead of guessing, and passes server errors through with their code', async () => {
     const { phone, events } = await connected(S.AgentReady, () => ({
       status: 409,
@@ -551,6 +592,41 @@ describe('calls', () => {
     const { phone, events } = await connected(S.AgentReady, () => Promise.reject(new TypeError('Failed to fetch')));
     await phone.agentReady();
     expect(events.at(-1)?.[1]).toMatchObject({ code: 'NetworkError', action: 'agentReady' });
+  });
+});
+
+describe('transfer targets', () => {
+  const TARGETS = {
+    agents: [
+      { id: '1002', name: 'Li Na', status: 3, statusDesc: { 'zh-CN': '空闲', en: 'Ready' }, available: true },
+      { id: '1003', name: 'Wang Fang', status: 4, statusDesc: { 'zh-CN': '小休', en: 'On break' }, available: false },
+    ],
+    skillGroups: [{ id: 'support', name: 'Support', readyAgents: 1, waiting: 2 }],
+  };
+
+  it('asks the server with the bearer and X-Instance-Id, and resolves with its list (actionSuccess too)', async () => {
+    const { phone, http, events } = await connected(S.AgentReady, () => ({ status: 200, body: TARGETS }));
+    const result = await phone.getTransferTargets();
+    expect(result).toEqual({ ok: true, data: TARGETS });
+    const [request] = http.requests;
+    expect([request?.method, new URL(request?.url ?? '').pathname]).toEqual(['GET', '/v1/agent/transfer-targets']);
+    expect(request?.headers).toMatchObject({ authorization: 'Bearer token-1', 'x-instance-id': 'demo' });
+    expect(events.at(-1)).toEqual(['actionSuccess', { action: 'getTransferTargets', result: TARGETS }]);
+  });
+
+  it('reports a refusal as actionError with the server code, and NotConfigured before setConfig', async () => {
+    const { phone, events } = await connected(S.AgentReady, () => ({
+      status: 403,
+      body: { code: 'InstanceMismatch', message: 'Wrong instance.' },
+    }));
+    const refused = await phone.getTransferTargets();
+    expect(refused.ok).toBe(false);
+    expect(events.at(-1)?.[1]).toMatchObject({ action: 'getTransferTargets', code: 'InstanceMismatch', status: 403 });
+
+    const fresh = setup();
+    const early = await fresh.phone.getTransferTargets();
+    expect(early.ok ? '' : early.error.code).toBe('NotConfigured');
+    expect(fresh.http.requests).toHaveLength(0);
   });
 });
 

@@ -13,6 +13,7 @@ import {
   type NotifyMessage,
   SceneType,
   type TransferTarget,
+  type TransferTargets,
   WS_EVENT_TEXT,
 } from '@openhotline/protocol';
 import { type FetchLike, HttpClient } from './api-client';
@@ -443,11 +444,52 @@ export class SoftPhone {
     if (!isCallStatus(agent.status)) {
       this.calls.clear();
       this.currentConnId = '';
+    } else if (this.calls.size === 0 && agent.status >= AgentBarStatus.AgentCallAnswerRequest) {
+      void this.restoreCalls(agent);
     }
     // The agent was checked in or out while we were away: the next confirmation must be announced again.
     const checkedOut = CHECKED_OUT.has(agent.status);
     if ((checkedOut && this.announced === 'in') || (!checkedOut && this.announced === 'out'))
       this.announced = undefined;
+  }
+
+  /**
+   * The snapshot says the agent talks on a call this SDK has never heard of (the page was reloaded mid-call): the
+   * call's notifies are in the past, so the calls come from the server, and the call APIs (hang-up without ids
+   * included) act on them as before the reload.
+   */
+  private async restoreCalls(agent: AgentSnapshot): Promise<void> {
+    let views: readonly CallView[] | undefined;
+    try {
+      views = (await this.send<{ items?: CallView[] }>(this.config.BearerToken, 'GET', CALLS_API))?.items;
+    } catch {
+      // The status is right either way; the call APIs still take explicit ids.
+      return;
+    }
+    // A notify about a call came meanwhile: it is newer than this answer.
+    if (!Array.isArray(views) || this.calls.size > 0 || !isCallStatus(this.status)) return;
+    const code =
+      EnumWSEventType[AgentBarStatus[agent.status] as keyof typeof EnumWSEventType] ??
+      EnumWSEventType.AgentCallInboundEstablish;
+    for (const view of views) {
+      if (view.state === 'ended' || view.state === 'queued') continue;
+      this.calls.set(view.connId, {
+        ...this.eventDataFromSnapshot(agent, code, 'restore'),
+        connId: view.connId,
+        jobId: view.jobId,
+        acid: view.acid,
+        aid: view.aid,
+        ani: view.ani,
+        dnis: view.dnis,
+        holdConnId: view.holdConnId,
+        subSessionId: view.subSessionId,
+        mid: view.memberId,
+        name: view.memberName,
+        callDirection: view.direction,
+        location: view.location,
+      });
+      this.currentConnId = view.connId;
+    }
   }
 
   private onChannelState(state: ChannelState): void {
@@ -483,6 +525,14 @@ export class SoftPhone {
       this.status === AgentBarStatus.AgentRinging,
       checkedIn && this.status >= AgentBarStatus.AgentCallAnswerRequest,
     );
+  }
+
+  /**
+   * Whether call audio runs in this page (a media session is registered: the script-tag build, or an ESM host that
+   * registered one). Without it there is no line, so no devices to choose and no call quality to show.
+   */
+  hasMedia(): boolean {
+    return (this.deps.media ?? mediaFactory) !== undefined;
   }
 
   /** The microphones and outputs, and which are in use (labels are empty until the microphone was granted). */
@@ -772,6 +822,15 @@ export class SoftPhone {
   /** The agent, its instance, skill groups, caller-ID numbers and break reasons (GET /v1/agent/me). */
   getAgentInfo(): Promise<ActionResult<unknown>> {
     return this.act('getAgentInfo', (token) => this.send(token, 'GET', `${AGENT_API}/me`));
+  }
+
+  /**
+   * Who a call can be handed to (GET /v1/agent/transfer-targets): the colleagues of the agent's instance with
+   * their live status and whether they can take a call now, and the instance's skill groups with their ready
+   * agents and waiting callers. Pass an agent's `id` as `{ type: 'agent', agentId }` to callTransfer/callConsult.
+   */
+  getTransferTargets(): Promise<ActionResult<TransferTargets>> {
+    return this.act('getTransferTargets', (token) => this.send(token, 'GET', `${AGENT_API}/transfer-targets`));
   }
 
   /** The agent's calls as the server sees them. */

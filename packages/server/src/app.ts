@@ -15,6 +15,8 @@ import { oauthRoutes } from './adapters/http/routes/oauth.js';
 import { recordsRoutes } from './adapters/http/routes/records.js';
 import { staticRoutes } from './adapters/http/routes/static.js';
 import { systemRoutes } from './adapters/http/routes/system.js';
+import { wallboardRoutes } from './adapters/http/routes/wallboard.js';
+import { webcallRoutes } from './adapters/http/routes/webcall.js';
 import { HotlineError } from './errors.js';
 import type { Hotline } from './hotline.js';
 
@@ -98,6 +100,8 @@ export async function buildApp(hotline: Hotline, logger?: FastifyBaseLogger): Pr
   await app.register(async (scope) => callRoutes(scope, hotline));
   await app.register(async (scope) => recordsRoutes(scope, hotline));
   await app.register(async (scope) => channelRoutes(scope, hotline));
+  await app.register(async (scope) => webcallRoutes(scope, hotline));
+  await app.register(async (scope) => wallboardRoutes(scope, hotline));
   await app.register(async (scope) => staticRoutes(scope, hotline));
   return app;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -51,6 +51,32 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /**
+     * The public customer web-call page and its socket (docs/webcall.md); needs media. Each key may be left out
+     * (WEBCALL_DEFAULTS), so a config file can set one limit alone.
+     */
+    webcall: Type.Object(
+      {
+        enabled: Type.Optional(Type.Boolean()),
+        /** Web calls in progress at once, on the whole server. */
+        maxConcurrent: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+        /** Web calls in progress at once from one client address. */
+        maxPerAddress: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+        /** A web call is ended after this long (a forgotten tab must not hold an agent forever). */
+        maxCallSeconds: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
+      },
+      { additionalProperties: false },
+    ),
+    /** Call recording (docs/media.md, "Recording"). */
+    recording: Type.Object(
+      {
+        /** Record calls to WAV files; default: on when media is enabled. */
+        enabled: Type.Optional(Type.Boolean({ description: 'OPENHOTLINE_RECORDING (true/false)' })),
+        /** Folder of the recordings; default `<dataDir>/recordings`. */
+        dir: Type.Optional(Type.String({ minLength: 1, description: 'OPENHOTLINE_RECORDING_DIR' })),
+      },
+      { additionalProperties: false },
+    ),
     /** The embedded stand-in for the phone network (docs/virtual-carrier.md). */
     virtualCarrier: Type.Object(
       {
@@ -93,7 +119,12 @@ export const DEFAULT_CONFIG: ServerConfig = {
   sdkDistDir: resolve(dirname(fileURLToPath(import.meta.url)), '../../sdk/dist'),
   virtualCarrier: {},
   media: { enabled: true },
+  recording: {},
+  webcall: {},
 };
+
+/** The web-call limits a config leaves out. */
+export const WEBCALL_DEFAULTS = { enabled: true, maxConcurrent: 20, maxPerAddress: 3, maxCallSeconds: 3600 } as const;
 
 const ENV: Record<string, { key: keyof ServerConfig; kind: 'string' | 'int' | 'bool' | 'list' }> = {
   HOST: { key: 'host', kind: 'string' },
@@ -113,6 +144,20 @@ const ENV: Record<string, { key: keyof ServerConfig; kind: 'string' | 'int' | 'b
   OPENHOTLINE_CORS_ORIGINS: { key: 'corsOrigins', kind: 'list' },
   OPENHOTLINE_SDK_DIST_DIR: { key: 'sdkDistDir', kind: 'string' },
 };
+
+/** Environment variables of nested keys: merged into their section, so a file's other keys in it stay. */
+const NESTED_ENV: Record<string, { section: 'recording'; key: string; kind: 'string' | 'bool' }> = {
+  OPENHOTLINE_RECORDING: { section: 'recording', key: 'enabled', kind: 'bool' },
+  OPENHOTLINE_RECORDING_DIR: { section: 'recording', key: 'dir', kind: 'string' },
+};
+
+/** Whether calls are recorded and where, with the defaults applied (recording follows media unless set). */
+export function recordingSettings(config: ServerConfig): { enabled: boolean; dir: string } {
+  return {
+    enabled: config.media.enabled && (config.recording.enabled ?? true),
+    dir: resolve(config.recording.dir ?? join(config.dataDir, 'recordings')),
+  };
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -154,6 +199,14 @@ export function loadConfig(sources: ConfigSources = {}): ServerConfig {
     const value = parseEnv(raw, kind);
     if (value === undefined) problems.push(`${name} must be ${describeKind(kind)} (got "${raw}")`);
     else merged[key] = value;
+  }
+  for (const [name, { section, key, kind }] of Object.entries(NESTED_ENV)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = parseEnv(raw, kind);
+    const current = merged[section];
+    if (value === undefined) problems.push(`${name} must be ${describeKind(kind)} (got "${raw}")`);
+    else merged[section] = { ...(typeof current === 'object' && current !== null ? current : {}), [key]: value };
   }
   Object.assign(merged, sources.overrides);
 

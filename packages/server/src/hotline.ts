@@ -10,9 +10,10 @@ import { withBatchedCallRecords } from './adapters/storage/batched-call-records.
 import { withConfigCache } from './adapters/storage/config-cache.js';
 import { openSqliteStorage } from './adapters/storage/sqlite.js';
 import type { Storage } from './adapters/storage/storage.js';
-import type { ServerConfig } from './config.js';
+import { recordingSettings, type ServerConfig, WEBCALL_DEFAULTS } from './config.js';
 import { AgentService } from './services/agent-service.js';
 import { AgentStreams } from './services/agent-streams.js';
+import { CallRecordings, finishInterruptedRecordings } from './services/call-recordings.js';
 import { CallService } from './services/calls/call-service.js';
 import { VirtualCallers } from './services/calls/virtual-callers.js';
 import { ChannelRegistry } from './services/channel-registry.js';
@@ -22,6 +23,8 @@ import type { Logger } from './services/logger.js';
 import { MediaService } from './services/media-service.js';
 import { HotlineMetrics } from './services/metrics.js';
 import { TokenService } from './services/token-service.js';
+import { WallboardService } from './services/wallboard.js';
+import { WebCallers } from './services/web-callers.js';
 
 /**
  * The composition root: every service of one hotline server, wired once. The HTTP app, the CLI's embedded
@@ -43,7 +46,10 @@ export interface Hotline {
   readonly locator: NumberLocator;
   /** Audio; undefined when media is disabled. */
   readonly media: MediaService | undefined;
+  /** Customers calling from the web-call page; undefined when media or web calls are off. */
+  readonly webCallers: WebCallers | undefined;
   readonly metrics: HotlineMetrics;
+  readonly wallboard: WallboardService;
   readonly adminKey: string;
   close(): void;
 }
@@ -60,7 +66,12 @@ export interface HotlineOptions {
 
 export function createHotline(config: ServerConfig, options: HotlineOptions): Hotline {
   const storage = withConfigCache(
-    withBatchedCallRecords(options.storage ?? openSqliteStorage(join(config.dataDir, 'openhotline.db'))),
+    withBatchedCallRecords(
+      options.storage ??
+        openSqliteStorage(join(config.dataDir, 'openhotline.db'), {
+          onWriteFailure: (message) => options.log.error({ message }, 'status write failed'),
+        }),
+    ),
   );
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
@@ -92,12 +103,21 @@ export function createHotline(config: ServerConfig, options: HotlineOptions): Ho
       ...(config.virtualCarrier.dialPlan ? { dialPlan: validateDialPlan(config.virtualCarrier.dialPlan) } : {}),
     });
   const locator = options.locator ?? new PhoneNumberLocator();
-  const media = config.media.enabled
+  const engine = config.media.enabled
+    ? createWeriftMediaEngine({
+        ...(config.media.announcedAddress ? { announcedAddress: config.media.announcedAddress } : {}),
+        ...(config.media.portRange ? { portRange: config.media.portRange } : {}),
+      })
+    : undefined;
+  const recording = recordingSettings(config);
+  // Segments a stopped server left open are finished before any new call is recorded.
+  finishInterruptedRecordings(storage, recording.dir, options.log);
+  const media = engine
     ? new MediaService({
-        engine: createWeriftMediaEngine({
-          ...(config.media.announcedAddress ? { announcedAddress: config.media.announcedAddress } : {}),
-          ...(config.media.portRange ? { portRange: config.media.portRange } : {}),
-        }),
+        engine,
+        recordings: recording.enabled
+          ? new CallRecordings({ engine, storage, clock, ids, dir: recording.dir, log: options.log })
+          : undefined,
         agents,
         log: options.log,
         prompt: config.media.promptWav ? readWavAs8kMono(readFileSync(config.media.promptWav)) : { toneHz: 1000 },
@@ -114,9 +134,16 @@ export function createHotline(config: ServerConfig, options: HotlineOptions): Ho
     ...(media ? { media } : {}),
   });
   const virtualCallers = new VirtualCallers(calls, clock);
+  const webcall = { ...WEBCALL_DEFAULTS, ...config.webcall };
+  const webCallers =
+    engine && webcall.enabled
+      ? new WebCallers({ calls, engine, storage, clock, ids, log: options.log, limits: webcall })
+      : undefined;
   const metrics = new HotlineMetrics(() => agents.countByStatus());
+  const wallboard = new WallboardService({ storage, clock, agents, calls, log: options.log });
   agents.recover();
   calls.recover();
+  wallboard.recover();
 
   return {
     config,
@@ -133,10 +160,14 @@ export function createHotline(config: ServerConfig, options: HotlineOptions): Ho
     carrier,
     locator,
     media,
+    webCallers,
     metrics,
+    wallboard,
     adminKey,
     close() {
+      wallboard.close();
       virtualCallers.close();
+      webCallers?.close();
       calls.close();
       void media?.close();
       agents.close();

@@ -38,6 +38,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     },
   });
   const hotline = createHotline(config, { log: logger });
+  // Number location data takes a second or two to decode: pay it now, not when the first customer calls.
+  hotline.locator.load?.();
   const seeded = config.seedDemo && seedDemo(hotline);
   const app = await buildApp(hotline, logger);
   await app.listen({ host: config.host, port: config.port });
@@ -74,6 +76,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     logger.info({ signal }, 'shutting down');
     hotline.channels.closeAll(ChannelCloseCode.ServerShutdown, 'ServiceUnavailable');
     await app.close();
+    // Recordings in progress are finished and their rows written before storage closes.
+    await hotline.media?.close();
     hotline.close();
     process.exit(0);
   };

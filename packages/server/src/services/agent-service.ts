@@ -319,28 +319,7 @@ export class AgentService {
     const history = this.pendingHistory;
     this.pendingRuntime.clear();
     this.pendingHistory = [];
-    const { storage, log } = this.deps;
-    try {
-      storage.transaction(() => {
-        for (const record of runtime) storage.agentRuntime.put(record);
-        for (const write of history) storage.stateHistory.append(write.instanceId, write.agentId, write.entry);
-      });
-    } catch (error) {
-      // One bad row (an agent removed meanwhile) must not cost the others: write them one by one.
-      log.warn({ err: error }, 'batched status write failed; writing one by one');
-      for (const record of runtime) this.tryWrite(() => storage.agentRuntime.put(record));
-      for (const write of history) {
-        this.tryWrite(() => storage.stateHistory.append(write.instanceId, write.agentId, write.entry));
-      }
-    }
-  }
-
-  private tryWrite(write: () => void): void {
-    try {
-      write();
-    } catch (error) {
-      this.deps.log.error({ err: error }, 'status write dropped');
-    }
+    this.deps.storage.writeStatus({ runtime, history });
   }
 
   private scheduleFlush(): void {

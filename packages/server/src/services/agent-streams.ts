@@ -12,8 +12,10 @@ import {
  * stream; the newest `ringSize` are kept so that a channel that reconnects with the last number it saw gets
  * exactly what it missed. Older gaps, or a resume against another server run (another `epoch`), get a snapshot.
  *
- * Messages are serialized once per locale and the same string goes to every subscriber of that locale, so the
- * cost of a push does not grow with JSON work per tab.
+ * Messages are serialized once per locale, and the same UTF-8 bytes go to every subscriber of that locale, so the
+ * cost of a push does not grow with JSON work per tab. The bytes are what the WebSocket sends anyway (it would
+ * encode a string on every send), and kept as a Buffer they live outside the JavaScript heap: a thousand agents'
+ * replay rings are a hundred thousand frames that the garbage collector would otherwise walk on every major cycle.
  */
 export type AgentKey = string;
 
@@ -21,19 +23,22 @@ export const agentKey = (instanceId: string, agentId: string): AgentKey => `${in
 
 export type UnsequencedMessage = Omit<HotlineMessage, 'seq'> | Omit<VoiceToTextMessage, 'seq'>;
 
+/** A serialized message: the UTF-8 JSON text of one WebSocket text frame. */
+export type Frame = Buffer;
+
 /**
- * A kept message, held only as serialized frames (the message object itself is dropped: a string is several
- * times smaller than the object graph, and replay only needs the string). The default-locale frame is always
+ * A kept message, held only as serialized frames (the message object itself is dropped: the bytes are several
+ * times smaller than the object graph, and replay only needs the bytes). The default-locale frame is always
  * there; others are made on first use.
  */
 interface Entry {
   readonly seq: number;
-  readonly frames: Map<string, string>;
+  readonly frames: Map<string, Frame>;
 }
 
 export interface StreamSubscriber {
   readonly locale: EnumLocale;
-  send(frame: string): void;
+  send(frame: Frame): void;
 }
 
 class AgentStream {
@@ -43,7 +48,7 @@ class AgentStream {
 }
 
 export type AttachResult =
-  | { readonly kind: 'replay'; readonly frames: readonly string[] }
+  | { readonly kind: 'replay'; readonly frames: readonly Frame[] }
   | { readonly kind: 'snapshot'; readonly seq: number };
 
 export class AgentStreams {
@@ -119,17 +124,19 @@ export class AgentStreams {
 
 const DEFAULT_LOCALE = EnumLocale['zh-CN'];
 
-function serialize(message: NotifyMessage, locale: EnumLocale): string {
+function serialize(message: NotifyMessage, locale: EnumLocale): Frame {
   // Messages are built in the default locale, so the common case needs no copy.
   const localized = locale === DEFAULT_LOCALE ? message : localize(message, locale);
-  return JSON.stringify({ type: 'notify', ...localized });
+  return Buffer.from(JSON.stringify({ type: 'notify', ...localized }));
 }
 
-function frameOf(entry: Entry, locale: EnumLocale): string {
+function frameOf(entry: Entry, locale: EnumLocale): Frame {
   let frame = entry.frames.get(locale);
   if (frame === undefined) {
     // The default frame carries both languages in `descriptions`, so any locale can be made from it.
-    const { type: _notify, ...message } = JSON.parse(entry.frames.get(DEFAULT_LOCALE) ?? '{}') as NotifyMessage & {
+    const { type: _notify, ...message } = JSON.parse(
+      entry.frames.get(DEFAULT_LOCALE)?.toString() ?? '{}',
+    ) as NotifyMessage & {
       type: 'notify';
     };
     frame = serialize(message, locale);

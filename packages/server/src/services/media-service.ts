@@ -9,6 +9,7 @@ import type {
 } from '../adapters/media/media-engine.js';
 import type { AgentService } from './agent-service.js';
 import { type AgentKey, agentKey } from './agent-streams.js';
+import type { CallRecordings } from './call-recordings.js';
 import type { Logger } from './logger.js';
 
 /** What the call service tells the media side about a call; the media service turns it into engine operations. */
@@ -22,6 +23,11 @@ export interface CallMedia {
   dtmf(call: MediaCallRef, digits: string): void;
   /** Agent A consults agent B: the two lines talk while the customer waits. */
   consult(call: MediaCallRef, agentId: string, consultedAgentId: string): void;
+  /**
+   * The handling agent leaves a call that goes on (transfer, attended transfer, leaving a conference): nothing links
+   * its line to the call any more, and the customer waits on hold until the next party is connected.
+   */
+  handlerLeft(call: MediaCallRef): void;
   /** Customer, agent and consulted agent all talk. */
   conference(call: MediaCallRef, agentIds: readonly string[]): void;
   /** The call is over: every bridge closes, the customer's endpoint goes; agent lines stay up. */
@@ -58,6 +64,7 @@ export class MediaService implements CallMedia {
   private readonly connected = new Set<AgentKey>();
   private readonly calls = new Map<string, CallAudio>();
   private readonly parties = new Map<string, VirtualParty>();
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly deps: {
@@ -65,6 +72,8 @@ export class MediaService implements CallMedia {
       readonly agents: AgentService;
       readonly log: Logger;
       readonly prompt: VirtualPartyPrompt;
+      /** Records what the customer and its agents say (absent: recording is off). */
+      readonly recordings?: CallRecordings;
     },
   ) {
     const { engine } = deps;
@@ -103,8 +112,13 @@ export class MediaService implements CallMedia {
     return customer ? this.parties.get(customer) : undefined;
   }
 
-  async close(): Promise<void> {
-    await this.deps.engine.close();
+  /** Finishes the recordings (their rows need storage still open), then the engine. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.deps.recordings?.close();
+      await this.deps.engine.close();
+    })();
+    return this.closing;
   }
 
   // ------------------------------------------------------------------ CallMedia
@@ -117,6 +131,7 @@ export class MediaService implements CallMedia {
       if (!customer || !line) return;
       this.deps.engine.setHold(customer, false);
       audio.bridge = this.deps.engine.bridge(line, customer);
+      this.deps.recordings?.talking(call, customer, [{ agentId, endpointId: line }]);
     });
   }
 
@@ -124,6 +139,9 @@ export class MediaService implements CallMedia {
     this.run(call, 'hold', (audio) => {
       const customer = this.customerOf(call, audio);
       if (customer) this.deps.engine.setHold(customer, held);
+      // Held, the customer talks with nobody: the segment ends; retrieved, the same agent(s) start a new one.
+      if (held) this.deps.recordings?.pause(call.connId);
+      else if (audio.bridge || audio.conference) this.deps.recordings?.resume(call.connId);
     });
   }
 
@@ -147,6 +165,7 @@ export class MediaService implements CallMedia {
       const b = this.lineOf(call.instanceId, consultedAgentId);
       audio.bridge?.close();
       audio.bridge = undefined;
+      this.deps.recordings?.pause(call.connId);
       const customer = this.customerOf(call, audio);
       if (customer) this.deps.engine.setHold(customer, true);
       if (a && b) audio.consultBridge = this.deps.engine.bridge(a, b);
@@ -164,10 +183,27 @@ export class MediaService implements CallMedia {
       if (customer) this.deps.engine.setHold(customer, false);
       const members = customer ? [...lines, customer] : lines;
       if (members.length >= 2) audio.conference = this.deps.engine.conference(members);
+      if (customer && audio.conference) {
+        const parties = agentIds.flatMap((agentId) => {
+          const endpointId = this.lineOf(call.instanceId, agentId);
+          return endpointId ? [{ agentId, endpointId }] : [];
+        });
+        this.deps.recordings?.talking(call, customer, parties);
+      }
+    });
+  }
+
+  handlerLeft(call: MediaCallRef): void {
+    this.run(call, 'handlerLeft', (audio) => {
+      this.unlink(audio);
+      this.deps.recordings?.pause(call.connId);
+      const customer = this.customerOf(call, audio);
+      if (customer) this.deps.engine.setHold(customer, true);
     });
   }
 
   ended(call: MediaCallRef): void {
+    this.deps.recordings?.ended(call.connId);
     const audio = this.calls.get(call.connId);
     if (!audio) return;
     this.calls.delete(call.connId);
@@ -206,7 +242,13 @@ export class MediaService implements CallMedia {
   /** The customer's endpoint, made on first use: a virtual customer speaks the configured prompt. */
   private customerOf(call: MediaCallRef, audio: CallAudio): string | null {
     if (audio.customer) return audio.customer;
-    if (!call.customerLegId || call.customerKind !== 'virtual') return null;
+    if (!call.customerLegId) return null;
+    // A web caller's WebRTC endpoint was opened (openAgentLine) under the customer leg's id by the web-call service.
+    if (call.customerKind === 'webrtc') {
+      audio.customer = call.customerLegId;
+      return audio.customer;
+    }
+    if (call.customerKind !== 'virtual') return null;
     const party = this.deps.engine.createVirtualParty(call.customerLegId, { prompt: this.deps.prompt, loop: true });
     this.parties.set(party.id, party);
     audio.customer = party.id;

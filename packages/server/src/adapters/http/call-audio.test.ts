@@ -106,3 +106,51 @@ describe('a call carries audio both ways', () => {
     await alice.waitFor('AgentLeaveChannel');
   }, 30_000);
 });
+
+describe('a call transferred to an external number', () => {
+  it('unlinks the departing agent: it hears nothing of the customer, and its next call bridges', async () => {
+    center = await startCallCenter({
+      checkIn: ['1001'],
+      config: { media: { enabled: true, announcedAddress: '127.0.0.1' } },
+    });
+    const alice = center.agents['1001'];
+    if (!alice) throw new Error('no agent');
+    client = await openLine(alice);
+    await alice.waitFor('AgentJoinChannel');
+
+    const first = await center.placeCall('13812345678');
+    await alice.waitFor('AgentRinging');
+    await alice.post(`/v1/agent/calls/${first}/answer`);
+    const customer = center.server.hotline.media?.partyOf(first);
+    if (!customer) throw new Error('no customer endpoint');
+    await listen(600);
+
+    const transferred = await alice.post(`/v1/agent/calls/${first}/transfer`, {
+      target: { type: 'number', number: '13900001111' },
+    });
+    expect(transferred.status).toBe(200);
+    // The number answers after 50 ms; from then on the agent is out of the call, in audio too.
+    await listen(600);
+    client.clearHeard();
+    customer.clearHeard();
+    await listen(1200);
+    expect(share(client.heard(), CUSTOMER_HZ)).toBeLessThan(0.1);
+    expect(share(customer.heard(), AGENT_HZ)).toBeLessThan(0.1);
+
+    // The agent's line is free: the next call is bridged and carries audio both ways. (After-call work is 0 s
+    // here, which means "until the agent acts".)
+    const after = alice.messages().length;
+    await alice.post('/v1/agent/ready');
+    const second = await center.placeCall('13812345679');
+    await alice.waitFor('AgentRinging', after, 15_000);
+    await alice.post(`/v1/agent/calls/${second}/answer`);
+    const next = center.server.hotline.media?.partyOf(second);
+    if (!next) throw new Error('no customer endpoint for the second call');
+    await listen(600);
+    client.clearHeard();
+    next.clearHeard();
+    await listen(1200);
+    expect(share(client.heard(), CUSTOMER_HZ)).toBeGreaterThan(0.5);
+    expect(share(next.heard(), AGENT_HZ)).toBeGreaterThan(0.5);
+  }, 40_000);
+});

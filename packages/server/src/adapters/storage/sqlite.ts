@@ -15,6 +15,7 @@ import type {
 } from '@openhotline/protocol';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.js';
+import { withStatusWriteBehind } from './status-write-behind.js';
 import {
   type AgentRepository,
   type AgentRuntimeRecord,
@@ -23,6 +24,8 @@ import {
   BAD_CURSOR,
   type BreakReasonRepository,
   type CallRecordFilter,
+  type CallRecordingRepository,
+  type CallRecordingState,
   type CallRecordRepository,
   type HotlineNumberRepository,
   type InstanceRepository,
@@ -30,15 +33,25 @@ import {
   type NumberGroupRepository,
   type SkillGroupRepository,
   type StateHistoryRepository,
+  type StatusWrites,
   type Storage,
   StorageConflict,
   type StoredApiClient,
+  type StoredCallRecording,
 } from './storage.js';
 
 type Db = Database.Database;
 
-/** Opens (creating it and its folder if needed) and migrates the SQLite database at `path`; ':memory:' works. */
-export function openSqliteStorage(path: string): Storage {
+export interface SqliteStorageOptions {
+  /** Told when a status row could not be written behind (see status-write-behind.ts). */
+  readonly onWriteFailure?: (message: string) => void;
+}
+
+/**
+ * Opens (creating it and its folder if needed) and migrates the SQLite database at `path`; ':memory:' works.
+ * Status rows (agent runtime, state history) of a file database are written behind by a worker thread.
+ */
+export function openSqliteStorage(path: string, options: SqliteStorageOptions = {}): Storage {
   const db = openDatabase(path);
   try {
     migrate(db);
@@ -46,7 +59,7 @@ export function openSqliteStorage(path: string): Storage {
     db.close();
     throw error;
   }
-  return {
+  const storage: Storage = {
     instances: instanceRepository(db),
     agents: agentRepository(db),
     skillGroups: skillGroupRepository(db),
@@ -57,7 +70,11 @@ export function openSqliteStorage(path: string): Storage {
     agentRuntime: agentRuntimeRepository(db),
     stateHistory: stateHistoryRepository(db),
     callRecords: callRecordRepository(db),
+    callRecordings: callRecordingRepository(db),
     meta: metaRepository(db),
+    writeStatus(writes) {
+      writeStatusInline(storage, writes, options.onWriteFailure ?? (() => {}));
+    },
     // better-sqlite3 turns a nested transaction into a savepoint, so services may compose atomic operations.
     transaction<T>(fn: () => T): T {
       return db.transaction(fn)();
@@ -66,6 +83,12 @@ export function openSqliteStorage(path: string): Storage {
       db.close();
     },
   };
+  return withStatusWriteBehind(
+    storage,
+    db,
+    { upsertRuntime: UPSERT_AGENT_RUNTIME, appendHistory: APPEND_STATE_HISTORY, runtimeParams: toAgentRuntimeWrite },
+    options.onWriteFailure ? { onWriteFailure: options.onWriteFailure } : {},
+  );
 }
 
 function openDatabase(path: string): Db {
@@ -80,6 +103,30 @@ function openDatabase(path: string): Db {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   return db;
+}
+
+/** Status rows in one transaction; if one fails (an instance removed meanwhile), the others row by row. */
+function writeStatusInline(storage: Storage, writes: StatusWrites, report: (message: string) => void): void {
+  const { runtime, history } = writes;
+  const all = () => {
+    for (const record of runtime) storage.agentRuntime.put(record);
+    for (const { instanceId, agentId, entry } of history) storage.stateHistory.append(instanceId, agentId, entry);
+  };
+  try {
+    storage.transaction(all);
+  } catch {
+    const attempt = (write: () => void) => {
+      try {
+        write();
+      } catch (error) {
+        report(`status row dropped: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+    for (const record of runtime) attempt(() => storage.agentRuntime.put(record));
+    for (const { instanceId, agentId, entry } of history) {
+      attempt(() => storage.stateHistory.append(instanceId, agentId, entry));
+    }
+  }
 }
 
 // ---------- constraint errors ----------
@@ -702,6 +749,26 @@ function toAgentRuntime(row: AgentRuntimeRow): AgentRuntimeRecord {
 
 type AgentRuntimeWrite = Omit<AgentRuntimeRecord, 'activeSkillGroupIds'> & { activeSkillGroupIds: string };
 
+const UPSERT_AGENT_RUNTIME = `INSERT INTO agent_runtime (${AGENT_RUNTIME_COLUMNS})
+  VALUES (@instanceId, @agentId, @status, @since, @breakReason, @activeSkillGroupIds, @acwSeconds, @idleSince)
+  ON CONFLICT (instance_id, agent_id) DO UPDATE SET
+    status = excluded.status, since = excluded.since, break_reason = excluded.break_reason,
+    active_skill_group_ids = excluded.active_skill_group_ids, acw_seconds = excluded.acw_seconds,
+    idle_since = excluded.idle_since`;
+
+function toAgentRuntimeWrite(record: AgentRuntimeRecord): AgentRuntimeWrite {
+  return {
+    instanceId: record.instanceId,
+    agentId: record.agentId,
+    status: record.status,
+    since: record.since,
+    breakReason: record.breakReason,
+    activeSkillGroupIds: JSON.stringify(record.activeSkillGroupIds),
+    acwSeconds: record.acwSeconds,
+    idleSince: record.idleSince,
+  };
+}
+
 function agentRuntimeRepository(db: Db): AgentRuntimeRepository {
   const get = db.prepare<[string, string], AgentRuntimeRow>(
     `SELECT ${AGENT_RUNTIME_COLUMNS} FROM agent_runtime WHERE instance_id = ? AND agent_id = ?`,
@@ -709,14 +776,7 @@ function agentRuntimeRepository(db: Db): AgentRuntimeRepository {
   const listAll = db.prepare<[], AgentRuntimeRow>(
     `SELECT ${AGENT_RUNTIME_COLUMNS} FROM agent_runtime ORDER BY instance_id, agent_id`,
   );
-  const put = db.prepare<AgentRuntimeWrite>(
-    `INSERT INTO agent_runtime (${AGENT_RUNTIME_COLUMNS})
-     VALUES (@instanceId, @agentId, @status, @since, @breakReason, @activeSkillGroupIds, @acwSeconds, @idleSince)
-     ON CONFLICT (instance_id, agent_id) DO UPDATE SET
-       status = excluded.status, since = excluded.since, break_reason = excluded.break_reason,
-       active_skill_group_ids = excluded.active_skill_group_ids, acw_seconds = excluded.acw_seconds,
-       idle_since = excluded.idle_since`,
-  );
+  const put = db.prepare<AgentRuntimeWrite>(UPSERT_AGENT_RUNTIME);
   const remove = db.prepare<[string, string]>('DELETE FROM agent_runtime WHERE instance_id = ? AND agent_id = ?');
   return {
     get(instanceId, agentId) {
@@ -725,18 +785,7 @@ function agentRuntimeRepository(db: Db): AgentRuntimeRepository {
     },
     listAll: () => listAll.all().map(toAgentRuntime),
     put(record) {
-      referencing(`runtime of agent ${record.agentId}`, () =>
-        put.run({
-          instanceId: record.instanceId,
-          agentId: record.agentId,
-          status: record.status,
-          since: record.since,
-          breakReason: record.breakReason,
-          activeSkillGroupIds: JSON.stringify(record.activeSkillGroupIds),
-          acwSeconds: record.acwSeconds,
-          idleSince: record.idleSince,
-        }),
-      );
+      referencing(`runtime of agent ${record.agentId}`, () => put.run(toAgentRuntimeWrite(record)));
     },
     remove(instanceId, agentId) {
       remove.run(instanceId, agentId);
@@ -764,11 +813,11 @@ function toStateHistoryEntry(row: StateHistoryRow): StateHistoryEntry {
   };
 }
 
+const APPEND_STATE_HISTORY = `INSERT INTO state_history (instance_id, agent_id, at, from_status, to_status, cmd, break_reason)
+  VALUES (?, ?, ?, ?, ?, ?, ?)`;
+
 function stateHistoryRepository(db: Db): StateHistoryRepository {
-  const append = db.prepare<[string, string, number, number, number, string, string]>(
-    `INSERT INTO state_history (instance_id, agent_id, at, from_status, to_status, cmd, break_reason)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const append = db.prepare<[string, string, number, number, number, string, string]>(APPEND_STATE_HISTORY);
   // Two statements rather than `? IS NULL OR at < ?`, so that both use the (instance, agent, at) index range.
   // The id breaks ties between entries of the same millisecond, newest first.
   const newest = db.prepare<[string, string, number], StateHistoryRow>(
@@ -948,6 +997,68 @@ function callRecordRepository(db: Db): CallRecordRepository {
       return { items, nextCursor: encodeCursor(last.offeredAt, last.connId) };
     },
     listActive: () => listActive.all().map(parse),
+  };
+}
+
+// ---------- call recordings ----------
+
+interface CallRecordingRow {
+  id: string;
+  instanceId: string;
+  connId: string;
+  segment: number;
+  agentId: string;
+  participantIds: string;
+  fileName: string;
+  startedAt: number;
+  durationMs: number | null;
+  bytes: number | null;
+  state: CallRecordingState;
+}
+
+const CALL_RECORDING_COLUMNS = `id, instance_id AS instanceId, conn_id AS connId, segment, agent_id AS agentId,
+  participant_ids AS participantIds, file_name AS fileName, started_at AS startedAt, duration_ms AS durationMs,
+  bytes, state`;
+
+function toCallRecording(row: CallRecordingRow): StoredCallRecording {
+  return { ...row, participantIds: JSON.parse(row.participantIds) as string[] };
+}
+
+function callRecordingRepository(db: Db): CallRecordingRepository {
+  const insert = db.prepare<Omit<CallRecordingRow, 'durationMs' | 'bytes' | 'state'>>(
+    `INSERT INTO call_recordings
+       (instance_id, id, conn_id, segment, agent_id, participant_ids, file_name, started_at, state)
+     VALUES
+       (@instanceId, @id, @connId, @segment, @agentId, @participantIds, @fileName, @startedAt, 'recording')`,
+  );
+  const finish = db.prepare<[string, number, number, string, string]>(
+    'UPDATE call_recordings SET state = ?, duration_ms = ?, bytes = ? WHERE instance_id = ? AND id = ?',
+  );
+  const get = db.prepare<[string, string], CallRecordingRow>(
+    `SELECT ${CALL_RECORDING_COLUMNS} FROM call_recordings WHERE instance_id = ? AND id = ?`,
+  );
+  const byCall = db.prepare<[string, string], CallRecordingRow>(
+    `SELECT ${CALL_RECORDING_COLUMNS} FROM call_recordings WHERE instance_id = ? AND conn_id = ? ORDER BY segment`,
+  );
+  // The literal matches the partial index's condition.
+  const unfinished = db.prepare<[], CallRecordingRow>(
+    `SELECT ${CALL_RECORDING_COLUMNS} FROM call_recordings WHERE state = 'recording' ORDER BY seq`,
+  );
+  return {
+    create(recording) {
+      creating(`recording ${recording.id}`, () =>
+        insert.run({ ...recording, participantIds: JSON.stringify(distinct(recording.participantIds)) }),
+      );
+    },
+    finish(instanceId, id, { state, durationMs, bytes }) {
+      return finish.run(state, Math.round(durationMs), bytes, instanceId, id).changes > 0;
+    },
+    get(instanceId, id) {
+      const row = get.get(instanceId, id);
+      return row ? toCallRecording(row) : undefined;
+    },
+    listByCall: (instanceId, connId) => byCall.all(instanceId, connId).map(toCallRecording),
+    listUnfinished: () => unfinished.all().map(toCallRecording),
   };
 }
 

@@ -32,10 +32,27 @@ export interface Storage {
   readonly agentRuntime: AgentRuntimeRepository;
   readonly stateHistory: StateHistoryRepository;
   readonly callRecords: CallRecordRepository;
+  readonly callRecordings: CallRecordingRepository;
   readonly meta: MetaRepository;
+  /**
+   * Writes a burst of status changes. A file database writes them behind, on a worker thread (reads still see
+   * them at once), so they are not part of an enclosing transaction. A row that cannot be written (its instance
+   * was removed meanwhile) is dropped and reported; the others are written.
+   */
+  writeStatus(writes: StatusWrites): void;
   /** Runs fn in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
   close(): void;
+}
+
+/** Status changes written together: the newest runtime row of each agent, and every history entry in order. */
+export interface StatusWrites {
+  readonly runtime: readonly AgentRuntimeRecord[];
+  readonly history: readonly {
+    readonly instanceId: string;
+    readonly agentId: string;
+    readonly entry: StateHistoryEntry;
+  }[];
 }
 
 /** Thrown when a write would duplicate an id or remove something still referenced. */
@@ -186,6 +203,50 @@ export interface CallRecordRepository {
   list(instanceId: string, query: CallRecordFilter): { items: CallRecord[]; nextCursor: string | null };
   /** Records still `active` (disposition 'active'), across instances: the call service closes them at start. */
   listActive(): CallRecord[];
+}
+
+/**
+ * A recording's life: `recording` while the engine writes it; `done` when it stopped normally; `interrupted` when
+ * the server stopped first (the next start repaired the file's header); `failed` when no usable file exists.
+ */
+export type CallRecordingState = 'recording' | 'done' | 'interrupted' | 'failed';
+
+/** One recorded segment of a call (docs/media.md, "Recording"). */
+export interface StoredCallRecording {
+  /** Made by the server; the file is named after it. */
+  readonly id: string;
+  readonly instanceId: string;
+  readonly connId: string;
+  /** 1, 2, ... per call, in the order the segments started. */
+  readonly segment: number;
+  /** The agent on the left channel. */
+  readonly agentId: string;
+  /** Every agent who talked with the customer in this segment (a conference has several): they may download it. */
+  readonly participantIds: readonly string[];
+  /** Path of the WAV file relative to the recordings folder (`YYYY-MM-DD/<id>.wav`). */
+  readonly fileName: string;
+  readonly startedAt: number;
+  /** Null while recording. */
+  readonly durationMs: number | null;
+  /** Size of the file; null while recording. */
+  readonly bytes: number | null;
+  readonly state: CallRecordingState;
+}
+
+export interface CallRecordingRepository {
+  /** Adds a segment that is being recorded. Throws StorageConflict('AlreadyExists') for a known id. */
+  create(recording: Omit<StoredCallRecording, 'durationMs' | 'bytes' | 'state'>): void;
+  /** Closes a segment; false when unknown. */
+  finish(
+    instanceId: string,
+    id: string,
+    outcome: { state: Exclude<CallRecordingState, 'recording'>; durationMs: number; bytes: number },
+  ): boolean;
+  get(instanceId: string, id: string): StoredCallRecording | undefined;
+  /** A call's segments, in segment order, whatever their state. */
+  listByCall(instanceId: string, connId: string): StoredCallRecording[];
+  /** Segments still `recording`, across instances: the server finishes them at start. */
+  listUnfinished(): StoredCallRecording[];
 }
 
 /** Small key/value settings of the server itself (signing secret, admin key, schema version). */

@@ -43,6 +43,8 @@ export interface InboundRequest {
   readonly to: string;
   readonly kind: 'virtual' | 'sip' | 'webrtc';
   readonly leg: CarrierLeg;
+  /** The customer leg's id when the network already named it: a web caller's media endpoint has this id. */
+  readonly legId?: string;
 }
 
 export interface QueueView {
@@ -72,6 +74,8 @@ export class CallService {
   private closed = false;
   /** The agent being forced out: its status is already handled by the agent service. */
   private departing: AgentKey | undefined;
+  /** Told each time a call's record is written, at every milestone (the wallboard counts calls from these). */
+  private readonly recordListeners: ((record: CallRecord) => void)[] = [];
 
   constructor(private readonly deps: CallServiceDeps) {
     this.acd = deps.acd ?? longestIdlePolicy;
@@ -119,6 +123,7 @@ export class CallService {
       callerIdUsed: '',
       customer: request.from,
       customerKind: request.kind,
+      ...(request.legId ? { customerLegId: request.legId } : {}),
     });
     const customer = call.customer;
     if (customer) {
@@ -472,6 +477,14 @@ export class CallService {
     });
   }
 
+  /** Where a live call stands for its own customer (the web-call page): its phase and its place in the queue. */
+  customerState(connId: string): { phase: Call['phase']; position: number } | undefined {
+    const call = this.calls.get(connId);
+    if (!call) return undefined;
+    const line = this.queued.line(call.instanceId).filter((c) => c.skillGroupId === call.skillGroupId);
+    return { phase: call.phase, position: line.indexOf(call) + 1 };
+  }
+
   /** The instance of a live call (undefined once it ended). */
   instanceOf(connId: string): string | undefined {
     return this.calls.get(connId)?.instanceId;
@@ -480,6 +493,10 @@ export class CallService {
   /** Live calls of an instance (for the wallboard and the admin API). */
   liveCalls(instanceId: string): CallRecord[] {
     return [...this.calls.values()].filter((c) => c.instanceId === instanceId).map(toRecord);
+  }
+
+  onRecord(listener: (record: CallRecord) => void): void {
+    this.recordListeners.push(listener);
   }
 
   // ---------------------------------------------------------------- network events
@@ -821,7 +838,7 @@ export class CallService {
   private releaseHandler(call: Call, releasedBy: CallRecord['releasedBy'], reason: string): void {
     const handler = call.agent;
     if (!handler) return;
-    if (call.phase !== 'ended') this.deps.media?.hold(this.mediaRef(call), true);
+    if (call.phase !== 'ended') this.deps.media?.handlerLeft(this.mediaRef(call));
     this.leaveLeg(call, handler.legId);
     call.agent = null;
     this.releaseAgentFromCall(call, handler.agentId, releasedBy, reason);
@@ -936,11 +953,12 @@ export class CallService {
       callerIdUsed: string;
       customer: string | null;
       customerKind: 'virtual' | 'sip' | 'webrtc';
+      customerLegId?: string;
     },
   ): Call {
     const now = this.deps.clock.now();
     const { ids } = this.deps;
-    const customerLegId = ids('leg');
+    const customerLegId = parties.customerLegId ?? ids('leg');
     const call: Call = {
       connId: ids('conn'),
       instanceId,
@@ -1210,6 +1228,8 @@ export class CallService {
   }
 
   private writeRecord(call: Call): void {
-    this.deps.storage.callRecords.put(toRecord(call));
+    const record = toRecord(call);
+    this.deps.storage.callRecords.put(record);
+    for (const listener of this.recordListeners) listener(record);
   }
 }

@@ -161,6 +161,82 @@ describe('ready and break', () => {
   });
 });
 
+describe('transfer targets: the colleagues and skill groups a call can be handed to', () => {
+  interface Targets {
+    agents: { id: string; name: string; status: number; statusDesc: { en: string }; available: boolean }[];
+    skillGroups: { id: string; name: string; readyAgents: number; waiting: number }[];
+  }
+  const targets = async (as = token) => {
+    const response = await api<Targets>(server, 'GET', '/v1/agent/transfer-targets', { token: as });
+    expect(response.status).toBe(200);
+    return response.body;
+  };
+
+  it('lists the colleagues of the same instance only, with their live statuses, and never the agent itself', async () => {
+    // Another instance with agents of the same ids and one of its own: none of them is a colleague.
+    server.hotline.directory.createInstance({ id: 'elsewhere', name: 'Elsewhere' });
+    server.hotline.directory.createSkillGroup('elsewhere', { id: 'other-desk', name: 'Other desk' });
+    for (const id of ['1002', '2001']) {
+      server.hotline.directory.createAgent('elsewhere', { id, name: `Elsewhere ${id}`, skillGroupIds: ['other-desk'] });
+    }
+    const colleagueToken = await agentToken(server, '1002');
+    const colleague = ChannelClient.connect(server.wsUrl, { token: colleagueToken });
+    await colleague.waitFor((f) => f.some((x) => x.type === 'snapshot'));
+    try {
+      await api(server, 'POST', '/v1/agent/checkin', { token: colleagueToken, body: { skillGroupIds: ['support'] } });
+
+      const listed = await targets();
+      expect(listed.agents.map((a) => a.id)).toEqual(['1002', '1003']);
+      expect(listed.agents).toEqual([
+        {
+          id: '1002',
+          name: '李娜 Li Na',
+          status: AgentBarStatus.AgentReady,
+          statusDesc: { 'zh-CN': '空闲', en: 'Ready' },
+          available: true,
+        },
+        expect.objectContaining({ id: '1003', status: AgentBarStatus.Unregistered, available: false }),
+      ]);
+      expect(listed.skillGroups).toEqual([
+        { id: 'support', name: '客服 Support', readyAgents: 1, waiting: 0 },
+        { id: 'sales', name: '销售 Sales', readyAgents: 0, waiting: 0 },
+      ]);
+
+      // Live: a break makes the colleague unavailable at once, and its group has nobody ready.
+      await api(server, 'POST', '/v1/agent/break', { token: colleagueToken, body: { reasonCode: 'meal' } });
+      const onBreak = await targets();
+      expect(onBreak.agents[0]).toMatchObject({ id: '1002', status: AgentBarStatus.AgentBreak, available: false });
+      expect(onBreak.agents[0]?.statusDesc.en).toBe('On break');
+      expect(onBreak.skillGroups.find((g) => g.id === 'support')?.readyAgents).toBe(0);
+
+      // Ready but without a live channel, an agent cannot be offered a call: not available.
+      await api(server, 'POST', '/v1/agent/ready', { token: colleagueToken });
+      colleague.close();
+      await expect.poll(async () => (await targets()).agents[0]?.available, { timeout: 3000 }).toBe(false);
+
+      // The colleague's own list has 1001 and not itself.
+      expect((await targets(colleagueToken)).agents.map((a) => a.id)).toEqual(['1001', '1003']);
+    } finally {
+      colleague.close();
+      await api(server, 'POST', '/v1/agent/checkout', { token: colleagueToken });
+    }
+  });
+
+  it('needs an agent token: 401 without or with a bad one, 403 for the admin key or another instance', async () => {
+    const none = await api(server, 'GET', '/v1/agent/transfer-targets');
+    expect([none.status, none.body.code]).toEqual([401, 'Unauthorized']);
+    const forged = await api(server, 'GET', '/v1/agent/transfer-targets', { token: 'not-a-token' });
+    expect(forged.status).toBe(401);
+    const admin = await api(server, 'GET', '/v1/agent/transfer-targets', { token: server.adminKey });
+    expect([admin.status, admin.body.code]).toEqual([403, 'Forbidden']);
+    const mismatch = await api(server, 'GET', '/v1/agent/transfer-targets', {
+      token,
+      headers: { 'x-instance-id': 'elsewhere' },
+    });
+    expect([mismatch.status, mismatch.body.code]).toEqual([403, 'InstanceMismatch']);
+  });
+});
+
 describe('after-call work (autoChangeOnLineTime)', () => {
   // Calls arrive with the calls issue; until then the test plays the call service's part in-process.
   const endACall = () => {

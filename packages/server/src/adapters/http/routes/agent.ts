@@ -1,4 +1,6 @@
 import {
+  AGENT_BAR_STATUS_TEXT,
+  AgentBarStatus,
   AgentSettingsRequestSchema,
   AgentSnapshotSchema,
   BreakReasonSchema,
@@ -10,6 +12,7 @@ import {
   NumberGroupSchema,
   SkillGroupSchema,
   StateHistoryEntrySchema,
+  TransferTargetsSchema,
 } from '@openhotline/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -181,6 +184,46 @@ export async function agentRoutes(app: FastifyInstance, hotline: Hotline): Promi
     async (request) => {
       const { instanceId, agentId } = who(request);
       return agents.setAcwSeconds(instanceId, agentId, (request.body as { acwSeconds: number }).acwSeconds);
+    },
+  );
+
+  app.get(
+    '/v1/agent/transfer-targets',
+    {
+      schema: {
+        tags,
+        summary: 'Colleagues and skill groups of the agent’s instance to transfer or consult to, with live states',
+        response: { 200: TransferTargetsSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const { instanceId, agentId } = who(request);
+      const queues = new Map(
+        hotline.calls.queues(instanceId, { canSeeFullNumbers: false }).map((q) => [q.skillGroupId, q]),
+      );
+      return {
+        // Disabled agents cannot check in, so they are nobody to hand a call to.
+        agents: hotline.directory
+          .listAgents(instanceId)
+          .filter((agent) => agent.id !== agentId && agent.enabled)
+          .map((agent) => {
+            const { status } = agents.state(instanceId, agent.id);
+            return {
+              id: agent.id,
+              name: agent.name,
+              status,
+              statusDesc: AGENT_BAR_STATUS_TEXT[status],
+              // The same test the call service applies to a transfer or consultation to this agent.
+              available: status === AgentBarStatus.AgentReady && agents.isOnline(instanceId, agent.id),
+            };
+          }),
+        skillGroups: hotline.directory.listSkillGroups(instanceId).map((group) => ({
+          id: group.id,
+          name: group.name,
+          readyAgents: queues.get(group.id)?.readyAgents ?? 0,
+          waiting: queues.get(group.id)?.waiting.length ?? 0,
+        })),
+      };
     },
   );
 

@@ -26,6 +26,13 @@ const SANDBOX_TYPES: Record<string, string> = {
  * /adapters/http/routes, six levels below the repository root.
  */
 export const DEFAULT_SANDBOX_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../../apps/sandbox');
+/** The wallboard page's folder (apps/wallboard), found the same way. */
+export const DEFAULT_WALLBOARD_DIR = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../../../../apps/wallboard',
+);
+/** The customer web-call page's folder (apps/webcall), found the same way. */
+export const DEFAULT_WEBCALL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../../apps/webcall');
 
 /**
  * Static files, read on request (and cached by the browser with an ETag), so a rebuilt SDK or an edited page is
@@ -37,7 +44,7 @@ export const DEFAULT_SANDBOX_DIR = resolve(dirname(fileURLToPath(import.meta.url
 export async function staticRoutes(
   app: FastifyInstance,
   hotline: Hotline,
-  options: { sandboxDir?: string } = {},
+  options: { sandboxDir?: string; wallboardDir?: string; webcallDir?: string } = {},
 ): Promise<void> {
   const sandboxDir = options.sandboxDir ?? DEFAULT_SANDBOX_DIR;
 
@@ -63,6 +70,35 @@ export async function staticRoutes(
   app.get<{ Params: { file: string } }>('/sandbox/:file', { schema: { hide: true } }, (request, reply) =>
     sandboxFile(request, reply, request.params.file),
   );
+
+  // The wallboard (apps/wallboard) at /wallboard: the same rules as the sandbox's folder.
+  const wallboardFile = (request: FastifyRequest, reply: FastifyReply, file: string) =>
+    folderFile(request, reply, options.wallboardDir ?? DEFAULT_WALLBOARD_DIR, file, 'wallboard');
+  app.get('/wallboard', { schema: { hide: true } }, (request, reply) => wallboardFile(request, reply, 'index.html'));
+  app.get('/wallboard/', { schema: { hide: true } }, (request, reply) => wallboardFile(request, reply, 'index.html'));
+  app.get<{ Params: { file: string } }>('/wallboard/:file', { schema: { hide: true } }, (request, reply) =>
+    wallboardFile(request, reply, request.params.file),
+  );
+
+  // The customer web-call page (apps/webcall) at /webcall: the same rules as the sandbox's folder.
+  const webcallFile = (request: FastifyRequest, reply: FastifyReply, file: string) =>
+    folderFile(request, reply, options.webcallDir ?? DEFAULT_WEBCALL_DIR, file, 'web-call');
+  app.get('/webcall', { schema: { hide: true } }, (request, reply) => webcallFile(request, reply, 'index.html'));
+  app.get('/webcall/', { schema: { hide: true } }, (request, reply) => webcallFile(request, reply, 'index.html'));
+  app.get<{ Params: { file: string } }>('/webcall/:file', { schema: { hide: true } }, (request, reply) =>
+    webcallFile(request, reply, request.params.file),
+  );
+}
+
+/** One file of a page's folder: a plain name with an extension of SANDBOX_TYPES, else 404 (no dotfiles, no paths). */
+function folderFile(request: FastifyRequest, reply: FastifyReply, dir: string, file: string, page: string) {
+  const extension = /^[A-Za-z0-9][\w-]*(\.[A-Za-z0-9]+)$/.exec(file)?.[1] ?? '';
+  const type = SANDBOX_TYPES[extension];
+  const missing = (): never => {
+    throw new HotlineError('RouteNotFound', `No ${page} file "${file}".`);
+  };
+  if (!type) missing();
+  return sendFile(request, reply, join(dir, file), type ?? '', missing);
 }
 
 async function sendFile(

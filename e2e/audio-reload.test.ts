@@ -1,0 +1,191 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { agentToken } from '../packages/server/src/test-support/api.js';
+import { type CallCenter, S, startCallCenter } from '../packages/server/src/test-support/call-center.js';
+import {
+  CrmServer,
+  crmPage,
+  guideAudioAgent,
+  launchBrowserSaying,
+  openPage,
+  pageHears,
+  pcmShare,
+  writeToneWav,
+} from './support.js';
+
+// The product promise "calls survive a page reload": agent 1001 talks with a virtual customer from a CRM page,
+// the page reloads mid-call and runs the guide's code again (same token, check-in on load). The agent is still
+// checked in (the channel grace period), the SDK opens a new peer connection — the server recognises its DTLS
+// fingerprint and keeps the line's bridge — and the call goes on, audio both ways, hang-up from the new page.
+
+const AGENT_HZ = 440;
+const CUSTOMER_HZ = 1000;
+
+let center: CallCenter;
+let crm: CrmServer;
+let browser: Browser;
+let dir: string;
+let context: BrowserContext | undefined;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'openhotline-reload-'));
+  const microphone = await writeToneWav(join(dir, 'agent-440.wav'), AGENT_HZ);
+  // No announcedAddress: Chromium offers no loopback candidates, so the server advertises its interface addresses.
+  center = await startCallCenter({ checkIn: [], config: { media: { enabled: true } } });
+  crm = await CrmServer.start();
+  browser = await launchBrowserSaying(microphone);
+}, 60_000);
+
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await crm?.close();
+  await center?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const run = <T = unknown>(page: Page, code: string) => page.evaluate(code) as Promise<T>;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const agent1001 = () => {
+  const agent = center.agents['1001'];
+  if (!agent) throw new Error('no agent 1001');
+  return agent;
+};
+const sdk = (page: Page, expression: string) => run(page, `window.SoftPhoneSDK.SoftPhone.getInstance().${expression}`);
+const errorCodes = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __errors: { code: string }[] }).__errors.map((e) => e.code));
+
+describe('a page reload mid-call', () => {
+  it('comes back in the call: status and connId restored, audio both ways on a new peer connection, hang-up works', async () => {
+    const agent = agent1001();
+    const token = await agentToken(center.server, '1001');
+    const apiHost = new URL(center.server.url).host;
+    const before = agent.messages().length;
+    context = await browser.newContext();
+    const page = await openPage(
+      context,
+      crm.page(
+        '/reload',
+        crmPage(
+          { sdkUrl: `${center.server.url}/sdk/sdk.js` },
+          guideAudioAgent({ token, apiHost, checkInOnLoad: true }),
+        ),
+      ),
+    );
+    await agent.waitFor('AgentJoinChannel', before, 15_000);
+
+    const beforeCall = agent.messages().length;
+    const connId = await center.placeCall('13900002222');
+    await agent.waitFor('AgentCallInboundEstablish', beforeCall, 10_000);
+    const party = center.server.hotline.media?.partyOf(connId);
+    if (!party) throw new Error('no customer endpoint');
+    await sleep(500);
+    party.clearHeard();
+    expect(await pageHears(page, CUSTOMER_HZ, 1000), 'the agent hears the customer').toBeGreaterThan(0.5);
+    expect(pcmShare(party.heard(), AGENT_HZ), 'the customer hears the agent').toBeGreaterThan(0.5);
+
+    // The page is the agent's only channel from here: the reload really leaves the agent without one for a moment.
+    agent.channel.close();
+    const reloadedAt = Date.now();
+    await page.reload();
+
+    // The SDK knows it is in this call: the status of a talking agent, and the call the call APIs act on.
+    await expect.poll(() => run(page, 'APIs.getAgentBarStatus()'), { timeout: 5000 }).toBe(S.AgentCallInboundEstablish);
+    await expect.poll(() => sdk(page, 'getCurrentCall()?.connId'), { timeout: 5000 }).toBe(connId);
+
+    // Audio again, both ways, on the reloaded page's own (new) peer connection.
+    await expect
+      .poll(
+        async () => {
+          party.clearHeard();
+          await sleep(300);
+          return pcmShare(party.heard(), AGENT_HZ);
+        },
+        { timeout: 8000, interval: 100 },
+      )
+      .toBeGreaterThan(0.5);
+    const restoredMs = Date.now() - reloadedAt;
+    console.info(`[audio-reload] customer hears the agent again ${restoredMs} ms after the reload began`);
+    await sleep(300);
+    party.clearHeard();
+    expect(await pageHears(page, CUSTOMER_HZ, 1000), 'the agent hears the customer after the reload').toBeGreaterThan(
+      0.5,
+    );
+    expect(pcmShare(party.heard(), AGENT_HZ), 'the customer hears the agent after the reload').toBeGreaterThan(0.5);
+    expect(await run(page, 'window.__peerConnections.length')).toBe(1);
+    expect(await run(page, 'window.__peerConnections[0].connectionState')).toBe('connected');
+
+    // Hang up from the reloaded page, the guide's way with no ids: the SDK's current call.
+    expect(await run(page, 'APIs.callHangup().then((r) => r.ok)')).toBe(true);
+    await expect.poll(() => center.server.hotline.media?.partyOf(connId)).toBeUndefined();
+    const calls = await agent.get<{ items: unknown[] }>('/v1/agent/calls');
+    expect(calls.body.items).toEqual([]);
+    await expect.poll(() => run(page, 'APIs.getAgentBarStatus()')).toBe(S.AgentReady);
+    expect(await errorCodes(page)).toEqual([]);
+
+    expect(await run(page, 'APIs.agentCheckout().then((r) => r.ok)')).toBe(true);
+    expect(await run(page, `document.querySelectorAll('audio[data-openhotline-audio]').length`)).toBe(0);
+  }, 60_000);
+});
+
+describe('the microphone unplugged mid-call', () => {
+  it('is reported as MicrophoneUnavailable, and choosing an input brings the agent back to the customer', async () => {
+    const token = await agentToken(center.server, '1001');
+    const apiHost = new URL(center.server.url).host;
+    context = await browser.newContext();
+    const page = await openPage(
+      context,
+      crm.page(
+        '/unplug',
+        crmPage(
+          { sdkUrl: `${center.server.url}/sdk/sdk.js` },
+          guideAudioAgent({ token, apiHost, checkInOnLoad: true }),
+        ),
+      ),
+    );
+    // Watched from the page: the reload test took the agent's test channel away.
+    await expect
+      .poll(() => run(page, 'window.__peerConnections?.[0]?.connectionState'), { timeout: 15_000 })
+      .toBe('connected');
+    const connId = await center.placeCall('13900004444');
+    await expect
+      .poll(() => run(page, 'APIs.getAgentBarStatus()'), { timeout: 10_000 })
+      .toBe(S.AgentCallInboundEstablish);
+    const party = center.server.hotline.media?.partyOf(connId);
+    if (!party) throw new Error('no customer endpoint');
+    await sleep(500);
+    party.clearHeard();
+    await sleep(600);
+    expect(pcmShare(party.heard(), AGENT_HZ), 'the customer hears the agent').toBeGreaterThan(0.5);
+
+    // The device goes away: its track ends (stop() silences it; the event is what the browser fires on unplug).
+    await run(
+      page,
+      `{ const track = window.__peerConnections[0].getSenders()[0].track; track.stop(); track.dispatchEvent(new Event('ended')); }`,
+    );
+    await expect.poll(() => errorCodes(page)).toEqual(['MicrophoneUnavailable']);
+    await sleep(500);
+    party.clearHeard();
+    await sleep(600);
+    expect(pcmShare(party.heard(), AGENT_HZ), 'the customer hears nothing of the agent').toBeLessThan(0.05);
+
+    // The agent picks an input (here the default again): replaceTrack, no renegotiation, audio back.
+    expect(await run(page, `APIs.setAudioInput('').then((r) => r.ok)`)).toBe(true);
+    await sleep(500);
+    party.clearHeard();
+    await sleep(600);
+    expect(pcmShare(party.heard(), AGENT_HZ), 'the customer hears the agent again').toBeGreaterThan(0.5);
+    expect(await run(page, 'window.__peerConnections.length')).toBe(1);
+
+    expect(await run(page, 'APIs.callHangup().then((r) => r.ok)')).toBe(true);
+    expect(await run(page, 'APIs.agentCheckout().then((r) => r.ok)')).toBe(true);
+    expect(await errorCodes(page)).toEqual(['MicrophoneUnavailable']);
+  }, 60_000);
+});

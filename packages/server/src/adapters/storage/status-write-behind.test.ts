@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentBarStatus, type InstanceSettings, type StateHistoryEntry } from '@openhotline/protocol';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { openSqliteStorage } from './sqlite.js';
+import type { AgentRuntimeRecord, StatusWrites, Storage } from './storage.js';
+
+const SETTINGS: InstanceSettings = {
+  acwSeconds: 10,
+  readyOnCheckin: true,
+  channelGraceSeconds: 30,
+  ringTimeoutSeconds: 20,
+  queueTimeoutSeconds: 300,
+  maxQueueLength: 100,
+  outboundNoAnswerSeconds: 45,
+};
+const CREATED = '2024-05-01T08:00:00.000Z';
+
+function runtime(instanceId: string, agentId: string, status: AgentBarStatus, since: number): AgentRuntimeRecord {
+  return {
+    instanceId,
+    agentId,
+    status,
+    since,
+    breakReason: '',
+    activeSkillGroupIds: ['g1'],
+    acwSeconds: null,
+    idleSince: since,
+  };
+}
+
+function entry(at: number, from: AgentBarStatus, to: AgentBarStatus): StateHistoryEntry {
+  return { at, from, to, cmd: 'test', breakReason: '' };
+}
+
+function seed(storage: Storage, instanceId: string): void {
+  storage.instances.create({ id: instanceId, name: instanceId, settings: SETTINGS, createdAt: CREATED });
+  storage.skillGroups.create({ instanceId, id: 'g1', name: 'G1', queue: {}, createdAt: CREATED });
+  for (const id of ['a1', 'a2']) {
+    storage.agents.create({
+      instanceId,
+      id,
+      name: id,
+      departmentId: '',
+      skillGroupIds: ['g1'],
+      numberGroupIds: [],
+      canSeeFullNumbers: false,
+      acwSeconds: null,
+      enabled: true,
+      createdAt: CREATED,
+    });
+  }
+}
+
+/** A burst of status changes, as the agent service writes them at the end of a turn of the event loop. */
+function burst(instanceId: string, agentId: string, changes: number, start = 1_000): StatusWrites {
+  const history = Array.from({ length: changes }, (_, i) => ({
+    instanceId,
+    agentId,
+    entry: entry(
+      start + i,
+      i % 2 ? AgentBarStatus.AgentBreak : AgentBarStatus.AgentReady,
+      i % 2 ? AgentBarStatus.AgentReady : AgentBarStatus.AgentBreak,
+    ),
+  }));
+  const last = changes % 2 ? AgentBarStatus.AgentBreak : AgentBarStatus.AgentReady;
+  return { runtime: [runtime(instanceId, agentId, last, start + changes - 1)], history };
+}
+
+describe('status rows written behind by a worker thread', () => {
+  let dir: string;
+  let path: string;
+  let failures: string[];
+  let storage: Storage;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'openhotline-write-behind-'));
+    path = join(dir, 'hotline.db');
+    failures = [];
+    storage = openSqliteStorage(path, { onWriteFailure: (message) => failures.push(message) });
+    seed(storage, 'i1');
+  });
+  afterEach(() => {
+    storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves the writing to the worker, yet every read sees what was written before it', () => {
+    storage.writeStatus(burst('i1', 'a1', 3));
+    // In the same synchronous run the rows are not in the file yet: this thread did not write them.
+    const outside = new Database(path, { readonly: true });
+    try {
+      expect(outside.prepare('SELECT count(*) AS n FROM state_history').get()).toEqual({ n: 0 });
+    } finally {
+      outside.close();
+    }
+    // A read through the storage waits for the worker and sees all of it.
+    expect(storage.agentRuntime.get('i1', 'a1')).toMatchObject({ status: AgentBarStatus.AgentBreak, since: 1_002 });
+    expect(storage.stateHistory.list('i1', 'a1', { limit: 10 }).map((e) => e.at)).toEqual([1_002, 1_001, 1_000]);
+    expect(failures).toEqual([]);
+  });
+
+  it('keeps every row of many bursts across a close and a reopen', async () => {
+    for (let round = 0; round < 20; round++) {
+      storage.writeStatus(burst('i1', 'a1', 50, 10_000 + round * 50));
+      storage.writeStatus(burst('i1', 'a2', 50, 10_000 + round * 50));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    storage.close();
+    storage = openSqliteStorage(path);
+    expect(storage.stateHistory.list('i1', 'a1', { limit: 5_000 })).toHaveLength(1_000);
+    expect(storage.stateHistory.list('i1', 'a2', { limit: 5_000 })).toHaveLength(1_000);
+    expect(storage.agentRuntime.listAll().map((r) => [r.agentId, r.since])).toEqual([
+      ['a1', 10_999],
+      ['a2', 10_999],
+    ]);
+  });
+
+  it('does not bring back the runtime row of an agent removed right after its last change', () => {
+    storage.writeStatus(burst('i1', 'a2', 1));
+    storage.agents.remove('i1', 'a2');
+    expect(storage.agentRuntime.get('i1', 'a2')).toBeUndefined();
+    expect(storage.agentRuntime.listAll().map((r) => r.agentId)).toEqual([]);
+    // Its history stays: it is the audit trail.
+    expect(storage.stateHistory.list('i1', 'a2', { limit: 10 })).toHaveLength(1);
+  });
+
+  it('drops and reports only the rows of an instance removed meanwhile, and writes the others', async () => {
+    seed(storage, 'i2');
+    const doomed = burst('i2', 'a1', 2);
+    storage.instances.remove('i2');
+    storage.writeStatus({
+      runtime: [...doomed.runtime, ...burst('i1', 'a1', 1).runtime],
+      history: [...doomed.history, ...burst('i1', 'a1', 1).history],
+    });
+    expect(storage.stateHistory.list('i1', 'a1', { limit: 10 })).toHaveLength(1);
+    expect(storage.agentRuntime.listAll().map((r) => `${r.instanceId}/${r.agentId}`)).toEqual(['i1/a1']);
+    // Reports come back from the worker as messages, on a later turn of the event loop.
+    await vi.waitFor(() => expect(failures).toHaveLength(3));
+    expect(failures[0]).toMatch(/FOREIGN KEY/);
+  });
+
+  it('lets a transaction of this thread run after the worker, without waiting for a lock in a cycle', () => {
+    storage.writeStatus(burst('i1', 'a1', 10));
+    const started = Date.now();
+    storage.transaction(() => {
+      storage.meta.set('k', 'v');
+      storage.agents.remove('i1', 'a1');
+    });
+    // Well below SQLite's busy timeout (5 s): nobody waited for a lock the other side held.
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(storage.agentRuntime.get('i1', 'a1')).toBeUndefined();
+    expect(storage.meta.get('k')).toBe('v');
+  });
+});
+
+describe('status rows of an in-memory database', () => {
+  it('are written at once on this thread (a worker cannot share the database)', () => {
+    const storage = openSqliteStorage(':memory:');
+    try {
+      seed(storage, 'i1');
+      storage.writeStatus(burst('i1', 'a1', 2));
+      expect(storage.stateHistory.list('i1', 'a1', { limit: 10 })).toHaveLength(2);
+    } finally {
+      storage.close();
+    }
+  });
+});

@@ -1,0 +1,239 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import type { Storage } from './storage.js';
+
+/**
+ * Status writes (the agent runtime mirror and the state history) happen on every status change of every agent:
+ * at a thousand agents that is thousands of rows a second, and writing them on the main thread cost about as
+ * much as everything else a status change does together (machine, message, push). They are written behind, by a
+ * worker thread with its own connection to the same database file, so the event loop that carries the live
+ * channels and the media clock never waits for SQLite's commit or checkpoint.
+ *
+ * What stays true for every caller of the Storage interface:
+ * - reads of agent_runtime and state_history see every write made before them (a read waits for the worker to
+ *   finish what it was given; that wait is short and only happens when something is in flight);
+ * - main-thread writes that could collide with status rows (removing an agent, a skill group or an instance, and
+ *   every `transaction`) first wait for the worker, so the two writers never hold the lock in a cycle and a row
+ *   never lands after the delete that should have removed it;
+ * - `close()` waits for the worker to finish, so a clean stop loses nothing; a crash may lose the last few
+ *   milliseconds of status rows (as `synchronous = NORMAL` already may), never corrupt anything.
+ * Status writes are no longer part of the caller's transaction: a rollback does not take them back. The agent
+ * service never relied on that (its in-memory state is the truth; storage follows it).
+ *
+ * An in-memory database cannot be shared with a worker, so it keeps writing inline (tests of the storage itself).
+ */
+
+/** The statements the worker runs, by index: [0] upserts a runtime row (named params), [1] appends history. */
+export interface StatusStatements {
+  readonly upsertRuntime: string;
+  readonly appendHistory: string;
+  /** The row the upsert takes, from a record (the same conversion the inline path uses). */
+  runtimeParams(record: Parameters<Storage['agentRuntime']['put']>[0]): Record<string, unknown>;
+}
+
+export interface StatusWriteBehindOptions {
+  /** Told when the worker could not write a row (it writes the others), or when the worker itself failed. */
+  readonly onWriteFailure?: (message: string) => void;
+  /** How long a read or a close waits for the worker before giving up on it (default 10 s). */
+  readonly settleTimeoutMs?: number;
+}
+
+type Write = readonly [statement: 0 | 1, params: unknown];
+
+/**
+ * The worker's whole program. It is plain JavaScript evaluated in the worker (not a module file) so that it runs
+ * the same from the compiled server and from the TypeScript sources the tests use; it only executes the
+ * statements it was given, in one transaction per batch, and falls back to row by row so that one bad row (an
+ * instance removed meanwhile) costs only itself.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('foreign_keys = ON');
+db.pragma('busy_timeout = 5000');
+const statements = workerData.statements.map((sql) => db.prepare(sql));
+const progress = new Int32Array(workerData.progress);
+const runAll = db.transaction((writes) => {
+  for (const [index, params] of writes) statements[index].run(params);
+});
+parentPort.on('message', (batch) => {
+  if (batch === 'close') {
+    try {
+      db.close();
+    } finally {
+      Atomics.store(progress, 1, 1);
+      Atomics.notify(progress, 1);
+      parentPort.close();
+    }
+    return;
+  }
+  try {
+    runAll(batch.writes);
+  } catch {
+    for (const [index, params] of batch.writes) {
+      try {
+        statements[index].run(params);
+      } catch (error) {
+        parentPort.postMessage({ type: 'dropped', message: String(error && error.message) });
+      }
+    }
+  }
+  Atomics.store(progress, 0, batch.seq);
+  Atomics.notify(progress, 0);
+});
+`;
+
+export function withStatusWriteBehind(
+  storage: Storage,
+  db: Database.Database,
+  statements: StatusStatements,
+  options: StatusWriteBehindOptions = {},
+): Storage {
+  if (db.memory) return storage;
+  const report = options.onWriteFailure ?? (() => {});
+  const settleTimeoutMs = options.settleTimeoutMs ?? 10_000;
+  // [0]: the last batch the worker finished; [1]: 1 once the worker closed its connection.
+  const progress = new Int32Array(new SharedArrayBuffer(8));
+  let worker: Worker | undefined = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+      path: db.name,
+      statements: [statements.upsertRuntime, statements.appendHistory],
+      progress: progress.buffer,
+    },
+  });
+  let pending: Write[] = [];
+  let posted = 0;
+  let postScheduled = false;
+  let closing = false;
+
+  const inline = [db.prepare(statements.upsertRuntime), db.prepare(statements.appendHistory)] as const;
+  /** After the worker failed: write on this thread, as before there was a worker. */
+  const writeInline = (writes: readonly Write[]) => {
+    for (const [index, params] of writes) {
+      try {
+        inline[index].run(params as Record<string, unknown>);
+      } catch (error) {
+        report(`status row dropped: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+  const abandon = (why: string) => {
+    if (!worker) return;
+    worker = undefined;
+    report(why);
+    const unsent = pending;
+    pending = [];
+    writeInline(unsent);
+  };
+  worker.on('message', (message: { type?: string; message?: string }) => {
+    if (message?.type === 'dropped') report(`status row dropped: ${message.message ?? ''}`);
+  });
+  worker.on('error', (error) => abandon(`status writer failed: ${error.message}`));
+  worker.on('exit', (code) => {
+    if (!closing) abandon(`status writer exited (${code})`);
+  });
+  // The worker must not keep the process alive on its own; the server's close() settles it.
+  worker.unref();
+
+  const post = () => {
+    postScheduled = false;
+    if (pending.length === 0) return;
+    if (!worker) {
+      writeInline(pending);
+      pending = [];
+      return;
+    }
+    posted += 1;
+    worker.postMessage({ seq: posted, writes: pending });
+    pending = [];
+  };
+  const enqueue = (write: Write) => {
+    pending.push(write);
+    // One message per burst: everything written in this synchronous run goes together.
+    if (!postScheduled) {
+      postScheduled = true;
+      queueMicrotask(post);
+    }
+  };
+  /** Hands over what is pending and waits until the worker has written everything it was given. */
+  const settle = () => {
+    post();
+    if (!worker) return;
+    const deadline = Date.now() + settleTimeoutMs;
+    for (;;) {
+      const done = Atomics.load(progress, 0);
+      if (done >= posted) return;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        abandon(`status writer did not finish within ${settleTimeoutMs} ms`);
+        return;
+      }
+      Atomics.wait(progress, 0, done, left);
+    }
+  };
+  /** Before a main-thread write: never while the main thread is inside a transaction (the worker needs the lock). */
+  const settleOutsideTransaction = () => {
+    if (!db.inTransaction) settle();
+  };
+  const settled =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): R => {
+      settleOutsideTransaction();
+      return fn(...args);
+    };
+
+  const { agentRuntime, stateHistory, agents, skillGroups, instances } = storage;
+  return {
+    ...storage,
+    agentRuntime: {
+      get: settled(agentRuntime.get.bind(agentRuntime)),
+      listAll: settled(agentRuntime.listAll.bind(agentRuntime)),
+      put: (record) => enqueue([0, statements.runtimeParams(record)]),
+      remove: settled(agentRuntime.remove.bind(agentRuntime)),
+    },
+    stateHistory: {
+      append: (instanceId, agentId, entry) =>
+        enqueue([1, [instanceId, agentId, entry.at, entry.from, entry.to, entry.cmd, entry.breakReason]]),
+      list: settled(stateHistory.list.bind(stateHistory)),
+    },
+    agents: { ...bindAll(agents), remove: settled(agents.remove.bind(agents)) },
+    skillGroups: { ...bindAll(skillGroups), remove: settled(skillGroups.remove.bind(skillGroups)) },
+    instances: { ...bindAll(instances), remove: settled(instances.remove.bind(instances)) },
+    writeStatus({ runtime, history }) {
+      for (const record of runtime) enqueue([0, statements.runtimeParams(record)]);
+      for (const { instanceId, agentId, entry } of history) {
+        enqueue([1, [instanceId, agentId, entry.at, entry.from, entry.to, entry.cmd, entry.breakReason]]);
+      }
+    },
+    transaction<T>(fn: () => T): T {
+      settleOutsideTransaction();
+      return storage.transaction(fn);
+    },
+    close() {
+      settle();
+      closing = true;
+      if (worker) {
+        worker.postMessage('close');
+        worker = undefined;
+        // Its connection is gone before ours: whoever removes the files next finds them finished.
+        Atomics.wait(progress, 1, 0, settleTimeoutMs);
+      }
+      storage.close();
+    },
+  };
+}
+
+/** A repository object's methods bound to it, so they can be spread into a wrapper. */
+function bindAll<T extends object>(repository: T): T {
+  const bound: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(repository)) {
+    bound[name] = typeof value === 'function' ? value.bind(repository) : value;
+  }
+  return bound as T;
+}
