@@ -54,6 +54,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       '',
       `OpenHotline is listening on ${url}`,
       `  sandbox:    ${url}/   (the dial bar, every SDK option and API, a live event log)`,
+      `  web call:   ${url}/webcall   (a customer calling a hotline from the browser)`,
+      `  wallboard:  ${url}/wallboard   (agents, queues, calls, statistics; sign in with the admin key)`,
       `  API docs:   ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
       `  admin key:  ${hotline.adminKey}`,
       `  data:       ${config.dataDir}${seeded ? '   (demo instance seeded)' : ''}`,

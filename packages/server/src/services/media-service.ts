@@ -261,6 +261,8 @@ export class MediaService implements CallMedia {
   }
 
   private lineState(lineId: string, state: 'connected' | 'disconnected' | 'failed' | 'closed'): void {
+    // The engine also carries lines that are not agents' (web callers, whose service listens for them itself).
+    if (!this.owners.has(lineId) && !this.connected.has(lineId)) return;
     this.owners.get(lineId)?.send({ type: 'media.state', state });
     const [instanceId = '', agentId = ''] = lineId.split('/');
     if (state === 'connected' && !this.connected.has(lineId)) {
