@@ -16,6 +16,11 @@ import type { Logger } from './logger.js';
 export interface CallMedia {
   /** The agent and the customer talk (answer, callee answered, transfer answered, retrieve after a consult). */
   connect(call: MediaCallRef, agentId: string): void;
+  /**
+   * The agent waits for the other side to answer (dialing out, calling a colleague): its line hears ringback until
+   * the call connects or ends.
+   */
+  ringback(call: MediaCallRef, agentId: string): void;
   /** The customer is on hold (hold, or waiting during a consultation): music for them, nothing from them. */
   hold(call: MediaCallRef, held: boolean): void;
   mute(call: MediaCallRef, agentId: string, muted: boolean): void;
@@ -47,6 +52,8 @@ interface CallAudio {
   bridge: Bridge | undefined;
   consultBridge: Bridge | undefined;
   conference: Conference | undefined;
+  /** The agent line hearing ringback while the other side has not answered. */
+  ringback: string | undefined;
 }
 
 interface LineOwner {
@@ -135,6 +142,15 @@ export class MediaService implements CallMedia {
     });
   }
 
+  ringback(call: MediaCallRef, agentId: string): void {
+    this.run(call, 'ringback', (audio) => {
+      const line = this.lineOf(call.instanceId, agentId);
+      if (!line) return;
+      this.deps.engine.setWaitingAudio(line, 'ringback');
+      audio.ringback = line;
+    });
+  }
+
   hold(call: MediaCallRef, held: boolean): void {
     this.run(call, 'hold', (audio) => {
       const customer = this.customerOf(call, audio);
@@ -220,7 +236,13 @@ export class MediaService implements CallMedia {
   private run(call: MediaCallRef, what: string, action: (audio: CallAudio) => void): void {
     let audio = this.calls.get(call.connId);
     if (!audio) {
-      audio = { customer: null, bridge: undefined, consultBridge: undefined, conference: undefined };
+      audio = {
+        customer: null,
+        bridge: undefined,
+        consultBridge: undefined,
+        conference: undefined,
+        ringback: undefined,
+      };
       this.calls.set(call.connId, audio);
     }
     try {
@@ -230,7 +252,18 @@ export class MediaService implements CallMedia {
     }
   }
 
+  /** Undoes everything that links lines to the call: bridges, conference, and a ringback still playing. */
   private unlink(audio: CallAudio): void {
+    if (audio.ringback) {
+      const line = audio.ringback;
+      audio.ringback = undefined;
+      try {
+        // A bridge resets it already; this is for a call that ends (or moves on) before anyone answered.
+        this.deps.engine.setWaitingAudio(line, 'none');
+      } catch {
+        // The line is gone (checked out meanwhile): nothing left to silence.
+      }
+    }
     audio.bridge?.close();
     audio.consultBridge?.close();
     audio.conference?.close();

@@ -1,7 +1,7 @@
 import type { ServerFrame } from '@openhotline/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CallCenter, startCallCenter, type TestAgent } from '../../test-support/call-center.js';
-import { MUSIC_ON_HOLD_NOTES_HZ } from '../media/audio-sources.js';
+import { DEFAULT_RINGBACK, MUSIC_ON_HOLD_NOTES_HZ } from '../media/audio-sources.js';
 import { BrowserLikeClient, waitFor } from '../media/test-support/browser-like-client.js';
 import { toneEnergy } from '../media/tone.js';
 
@@ -152,5 +152,44 @@ describe('a call transferred to an external number', () => {
     await listen(1200);
     expect(share(client.heard(), CUSTOMER_HZ)).toBeGreaterThan(0.5);
     expect(share(next.heard(), AGENT_HZ)).toBeGreaterThan(0.5);
+  }, 40_000);
+});
+
+describe('an agent calling out', () => {
+  it('hears ringback while the callee has not answered, silence once it hangs up, and the callee after an answer', async () => {
+    center = await startCallCenter({
+      checkIn: ['1001'],
+      config: { media: { enabled: true, announcedAddress: '127.0.0.1' } },
+    });
+    const alice = center.agents['1001'];
+    if (!alice) throw new Error('no agent');
+    client = await openLine(alice);
+    await alice.waitFor('AgentJoinChannel');
+    const ringbackHz = DEFAULT_RINGBACK.frequenciesHz[0] ?? 425;
+
+    // A number that never answers: the tone plays its first second at once.
+    client.clearHeard();
+    const dialing = await alice.post<{ connId: string }>('/v1/agent/calls/outbound', { number: '13900000002' });
+    expect(dialing.status).toBe(200);
+    await listen(900);
+    expect(share(client.heard(), ringbackHz)).toBeGreaterThan(0.3);
+
+    // Hung up while dialing: the line falls silent (the next ringback burst would have come at 5 s).
+    await alice.post(`/v1/agent/calls/${dialing.body.connId}/hangup`);
+    await alice.post('/v1/agent/ready');
+    await listen(300);
+    client.clearHeard();
+    await listen(1200);
+    expect(share(client.heard(), ringbackHz)).toBeLessThan(0.05);
+
+    // A number that answers after 50 ms: the customer, not the ringback, is what the agent hears.
+    const answered = await alice.post<{ connId: string }>('/v1/agent/calls/outbound', { number: '13912345678' });
+    expect(answered.status).toBe(200);
+    await alice.waitFor('AgentCallOutBoundEstablish');
+    await listen(600);
+    client.clearHeard();
+    await listen(1200);
+    expect(share(client.heard(), CUSTOMER_HZ)).toBeGreaterThan(0.5);
+    expect(share(client.heard(), ringbackHz)).toBeLessThan(0.05);
   }, 40_000);
 });

@@ -173,6 +173,7 @@ export class CallService {
     this.joinLeg(call, call.agent.legId, 'agent', agentId, 'agent');
     this.note(call, 'dialing', agentId, `${callerId} → ${number}`);
     this.agentCommand(call, agentId, { type: 'dialOut' }, 'callout');
+    this.deps.media?.ringback(this.mediaRef(call), agentId);
     this.writeRecord(call);
 
     const settings = settingsOf(this.deps.storage.instances.get(instanceId));
@@ -216,6 +217,7 @@ export class CallService {
     this.joinLeg(call, call.agent.legId, 'agent', agentId, 'agent');
     this.note(call, 'dialing', agentId, `agent ${targetAgentId}`);
     this.agentCommand(call, agentId, { type: 'dialOut' }, 'internal-call');
+    this.deps.media?.ringback(this.mediaRef(call), agentId);
     this.offer(call, targetAgentId, 'internal');
     this.writeRecord(call);
     return this.view(call, agentId);
