@@ -1,14 +1,12 @@
 import {
   CHANNEL_PATH,
   ChannelCloseCode,
-  type ClientFrame,
   ClientFrameSchema,
   EnumLocale,
   ERROR_CATALOGUE,
   type ErrorCode,
   type ServerFrame,
 } from '@openhotline/protocol';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { HotlineError } from '../../errors.js';
@@ -17,9 +15,9 @@ import type { Frame, StreamSubscriber } from '../../services/agent-streams.js';
 import { agentKey } from '../../services/agent-streams.js';
 import type { Principal } from '../../services/token-service.js';
 import { bearerOf } from './auth.js';
+import { frameParser } from './frame-parser.js';
 
-const clientFrame = TypeCompiler.Compile(ClientFrameSchema);
-const CLIENT_FRAME_TYPES: ReadonlySet<string> = new Set(['ping', 'resume', 'media.offer', 'media.candidate']);
+const parseFrame = frameParser(ClientFrameSchema, ['ping', 'resume', 'media.offer', 'media.candidate']);
 
 interface ChannelQuery {
   access_token?: string;
@@ -196,30 +194,6 @@ async function openChannel(socket: WebSocket, request: FastifyRequest, hotline: 
     agents.channelClosed(instanceId, agentId);
     metrics.channelsOpen.dec();
   });
-}
-
-function parseFrame(data: unknown): ClientFrame | HotlineError {
-  const text = Buffer.isBuffer(data)
-    ? data.toString('utf8')
-    : Array.isArray(data)
-      ? Buffer.concat(data).toString('utf8')
-      : String(data);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return new HotlineError('InvalidJson', 'The frame is not valid JSON.');
-  }
-  if (clientFrame.Check(value)) return value;
-  const type =
-    typeof value === 'object' && value !== null && 'type' in value ? (value as { type: unknown }).type : undefined;
-  if (typeof type !== 'string' || !CLIENT_FRAME_TYPES.has(type)) {
-    return new HotlineError('UnknownMessageType', `Unknown frame type ${JSON.stringify(type ?? null)}.`, {
-      type: type ?? null,
-    });
-  }
-  const first = clientFrame.Errors(value).First();
-  return new HotlineError('ValidationFailed', first ? `${first.path || 'frame'}: ${first.message}.` : undefined);
 }
 
 /** The token's `exp` in epoch ms (already verified, so decoding without checking is safe here). */

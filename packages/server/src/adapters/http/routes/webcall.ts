@@ -10,15 +10,14 @@ import {
   WebCallNumbersResponseSchema,
   type WebCallServerFrame,
 } from '@openhotline/protocol';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { HotlineError } from '../../../errors.js';
 import type { Hotline } from '../../../hotline.js';
 import type { WebCall } from '../../../services/web-callers.js';
+import { frameParser } from '../frame-parser.js';
 
-const clientFrame = TypeCompiler.Compile(WebCallClientFrameSchema);
-const FRAME_TYPES: ReadonlySet<string> = new Set(WEBCALL_CLIENT_FRAME_TYPES);
+const parseFrame = frameParser(WebCallClientFrameSchema, WEBCALL_CLIENT_FRAME_TYPES);
 /** A call needs a handful of frames (call, offer, some candidates, keys): far more is abuse. */
 const MAX_FRAMES_PER_CALL = 400;
 /** Refused frames tolerated before the socket is closed. */
@@ -166,28 +165,4 @@ function handle(call: WebCall, frame: WebCallClientFrame, refuse: (error: unknow
 function mediaRefusal(error: unknown): HotlineError {
   const message = error instanceof Error ? error.message : String(error);
   return new HotlineError('ValidationFailed', `The offer was refused: ${message}`);
-}
-
-function parseFrame(data: unknown): WebCallClientFrame | HotlineError {
-  const text = Buffer.isBuffer(data)
-    ? data.toString('utf8')
-    : Array.isArray(data)
-      ? Buffer.concat(data).toString('utf8')
-      : String(data);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return new HotlineError('InvalidJson', 'The frame is not valid JSON.');
-  }
-  if (clientFrame.Check(value)) return value;
-  const type =
-    typeof value === 'object' && value !== null && 'type' in value ? (value as { type: unknown }).type : undefined;
-  if (typeof type !== 'string' || !FRAME_TYPES.has(type)) {
-    return new HotlineError('UnknownMessageType', `Unknown frame type ${JSON.stringify(type ?? null)}.`, {
-      type: type ?? null,
-    });
-  }
-  const first = clientFrame.Errors(value).First();
-  return new HotlineError('ValidationFailed', first ? `${first.path || 'frame'}: ${first.message}.` : undefined);
 }
