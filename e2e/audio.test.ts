@@ -53,8 +53,8 @@ afterEach(async () => {
   await context?.close();
   context = undefined;
   proxy.restore();
-  // Whatever a failed test left behind, the next one starts with agent 1001 checked out.
-  await center.agents['1001']?.post('/v1/agent/checkout');
+  // Whatever a failed test left behind (a call in progress too), the next one starts with agent 1001 checked out.
+  await center.admin('POST', '/v1/admin/instances/demo/agents/1001/force-checkout');
 });
 
 afterAll(async () => {
@@ -238,7 +238,8 @@ describe('a call from the page carries audio both ways', () => {
     expect(await run(page, 'APIs.callHold().then((r) => r.ok)')).toBe(true);
     await sleep(400);
     party.clearHeard();
-    expect(await pageHears(page, CUSTOMER_HZ, 1200)).toBeLessThan(0.1);
+    // Eventually silent: on a loaded machine the browser's jitter buffer may still play out what came before.
+    await expect.poll(() => pageHears(page, CUSTOMER_HZ, 600), { timeout: 5000, intervals: [0] }).toBeLessThan(0.1);
     expect(musicShare(party.heard())).toBeGreaterThan(0.3);
     expect(share(party.heard(), AGENT_HZ)).toBeLessThan(0.1);
 
