@@ -12,7 +12,7 @@ import { buildApp } from '../packages/server/src/app.js';
 import { loadConfig } from '../packages/server/src/config.js';
 import { createHotline, type Hotline } from '../packages/server/src/hotline.js';
 import { silentLogger } from '../packages/server/src/services/logger.js';
-import type { Benchmark, BenchmarkResult } from './run.js';
+import type { Benchmark, BenchmarkResult } from './benchmark.js';
 
 /**
  * Automatic call distribution under load: 200 agents that answer automatically (in a worker thread, over the

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { COMMON, CORE, UMD } from '../packages/sdk/build.mjs';
-import type { Benchmark, BenchmarkResult } from './run.js';
+import type { Benchmark, BenchmarkResult } from './benchmark.js';
 
 /**
  * What the browser downloads: our SDK's bundles next to two well-known browser softphone libraries, installed as

@@ -13,7 +13,7 @@ import { loadConfig } from '../packages/server/src/config.js';
 import { createHotline, type Hotline } from '../packages/server/src/hotline.js';
 import { agentKey, type UnsequencedMessage } from '../packages/server/src/services/agent-streams.js';
 import { silentLogger } from '../packages/server/src/services/logger.js';
-import type { Benchmark, BenchmarkResult } from './run.js';
+import type { Benchmark, BenchmarkResult } from './benchmark.js';
 
 /**
  * The event channel under load: 1,000 agents each with a live channel, every agent changing status once per

@@ -4,9 +4,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type Bridge, createWeriftMediaEngine, type MediaEngine } from '../packages/server/src/adapters/media/index.js';
+import type { Benchmark, BenchmarkResult, Verdict } from './benchmark.js';
 import type { FromLoad, MediaPath, PathReport, ToLoad } from './media-messages.js';
 import { findRtpengine, plainSdp, type Rtpengine, sdpAudioPort, startRtpengine } from './media-rtpengine.js';
-import type { Benchmark, BenchmarkResult, Verdict } from './run.js';
 
 /**
  * The media engine under load: N concurrent calls, each two WebRTC lines (ICE + DTLS-SRTP, PCMU) bridged in our

@@ -1,32 +1,11 @@
 import { availableParallelism } from 'node:os';
+import type { Benchmark } from './benchmark.js';
 
 /**
  * `npm run bench [name ...]`: runs the benchmarks in turn (or the named ones) and prints their figures with
  * the same-run ratio against their baseline. Benchmarks inform; a missed target is printed, not an exit code,
  * because a noisy machine must not fail a build. A benchmark that breaks does exit non-zero.
  */
-
-export interface Verdict {
-  readonly label: string;
-  readonly value: string;
-  readonly target: string;
-  readonly met: boolean;
-}
-
-export interface BenchmarkResult {
-  /** A table of figures: the first row is the header. */
-  readonly table: readonly (readonly string[])[];
-  /** Lines under the table: what was run, ratios. */
-  readonly notes: readonly string[];
-  readonly verdicts: readonly Verdict[];
-}
-
-export interface Benchmark {
-  readonly name: string;
-  readonly summary: string;
-  /** `progress` prints a line while the benchmark runs, so a long run shows where it is. */
-  run(progress: (line: string) => void): Promise<BenchmarkResult>;
-}
 
 /** Add a benchmark here; it is loaded only when it runs, so a subset does not pay for the others' imports. */
 const BENCHMARKS: readonly { readonly name: string; load(): Promise<Benchmark> }[] = [
