@@ -12,7 +12,7 @@ import {
   launchBrowserSaying,
   openPage,
   pageHears,
-  pcmShare,
+  pcmHears,
   writeToneWav,
 } from './support.js';
 
@@ -88,8 +88,8 @@ describe('a page reload mid-call', () => {
     if (!party) throw new Error('no customer endpoint');
     await sleep(500);
     party.clearHeard();
-    expect(await pageHears(page, CUSTOMER_HZ, 1000), 'the agent hears the customer').toBeGreaterThan(0.5);
-    expect(pcmShare(party.heard(), AGENT_HZ), 'the customer hears the agent').toBeGreaterThan(0.5);
+    expect((await pageHears(page, CUSTOMER_HZ)).audibleShare, 'the agent hears the customer').toBeGreaterThan(0.5);
+    expect(pcmHears(party.heard(), AGENT_HZ).audibleShare, 'the customer hears the agent').toBeGreaterThan(0.5);
 
     // The page is the agent's only channel from here: the reload really leaves the agent without one for a moment.
     agent.channel.close();
@@ -106,7 +106,7 @@ describe('a page reload mid-call', () => {
         async () => {
           party.clearHeard();
           await sleep(300);
-          return pcmShare(party.heard(), AGENT_HZ);
+          return pcmHears(party.heard(), AGENT_HZ).audibleShare;
         },
         { timeout: 8000, interval: 100 },
       )
@@ -115,10 +115,14 @@ describe('a page reload mid-call', () => {
     console.info(`[audio-reload] customer hears the agent again ${restoredMs} ms after the reload began`);
     await sleep(300);
     party.clearHeard();
-    expect(await pageHears(page, CUSTOMER_HZ, 1000), 'the agent hears the customer after the reload').toBeGreaterThan(
-      0.5,
-    );
-    expect(pcmShare(party.heard(), AGENT_HZ), 'the customer hears the agent after the reload').toBeGreaterThan(0.5);
+    expect(
+      (await pageHears(page, CUSTOMER_HZ)).audibleShare,
+      'the agent hears the customer after the reload',
+    ).toBeGreaterThan(0.5);
+    expect(
+      pcmHears(party.heard(), AGENT_HZ).audibleShare,
+      'the customer hears the agent after the reload',
+    ).toBeGreaterThan(0.5);
     expect(await run(page, 'window.__peerConnections.length')).toBe(1);
     expect(await run(page, 'window.__peerConnections[0].connectionState')).toBe('connected');
 
@@ -163,7 +167,7 @@ describe('the microphone unplugged mid-call', () => {
     await sleep(500);
     party.clearHeard();
     await sleep(600);
-    expect(pcmShare(party.heard(), AGENT_HZ), 'the customer hears the agent').toBeGreaterThan(0.5);
+    expect(pcmHears(party.heard(), AGENT_HZ).audibleShare, 'the customer hears the agent').toBeGreaterThan(0.5);
 
     // The device goes away: its track ends (stop() silences it; the event is what the browser fires on unplug).
     await run(
@@ -174,14 +178,16 @@ describe('the microphone unplugged mid-call', () => {
     await sleep(500);
     party.clearHeard();
     await sleep(600);
-    expect(pcmShare(party.heard(), AGENT_HZ), 'the customer hears nothing of the agent').toBeLessThan(0.05);
+    expect(pcmHears(party.heard(), AGENT_HZ).overallShare, 'the customer hears nothing of the agent').toBeLessThan(
+      0.05,
+    );
 
     // The agent picks an input (here the default again): replaceTrack, no renegotiation, audio back.
     expect(await run(page, `APIs.setAudioInput('').then((r) => r.ok)`)).toBe(true);
     await sleep(500);
     party.clearHeard();
     await sleep(600);
-    expect(pcmShare(party.heard(), AGENT_HZ), 'the customer hears the agent again').toBeGreaterThan(0.5);
+    expect(pcmHears(party.heard(), AGENT_HZ).audibleShare, 'the customer hears the agent again').toBeGreaterThan(0.5);
     expect(await run(page, 'window.__peerConnections.length')).toBe(1);
 
     expect(await run(page, 'APIs.callHangup().then((r) => r.ok)')).toBe(true);

@@ -6,11 +6,20 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { COMMON } from '../packages/sdk/build.mjs';
 import { MUSIC_ON_HOLD_NOTES_HZ } from '../packages/server/src/adapters/media/audio-sources.js';
-import { sineWave, toneEnergy } from '../packages/server/src/adapters/media/tone.js';
+import { sineWave } from '../packages/server/src/adapters/media/tone.js';
 import { encodeWav } from '../packages/server/src/adapters/media/wav.js';
 import { agentToken } from '../packages/server/src/test-support/api.js';
 import { type CallCenter, startCallCenter } from '../packages/server/src/test-support/call-center.js';
-import { CrmServer, CuttableProxy, crmPage, launchBrowser, openPage } from './support.js';
+import {
+  AUDIO_PROBE,
+  CrmServer,
+  CuttableProxy,
+  crmPage,
+  launchBrowser,
+  openPage,
+  pageHears,
+  pcmHears,
+} from './support.js';
 
 // Call audio through the real stack: a CRM page loads /sdk/sdk.js and checks agent 1001 in with the guide's calls;
 // the SDK opens the media line (headless Chromium's own WebRTC, a fake microphone saying 440 Hz); a virtual
@@ -88,42 +97,6 @@ async function mediaAddOnUntilTheScriptTagBuildHasIt(): Promise<string> {
   return result.outputFiles?.[0]?.text ?? '';
 }
 
-/** In the page (test probe, not SDK code): the share of `hz` in what the SDK's <audio> element plays. */
-const LISTENER = `
-window.__quality = [];
-window.__listen = async (hz, ms) => {
-  const audio = document.querySelector('audio[data-openhotline-audio]');
-  if (!audio || !audio.srcObject) return -1;
-  const context = (window.__context ??= new AudioContext());
-  await context.resume();
-  if (window.__stream !== audio.srcObject) {
-    window.__stream = audio.srcObject;
-    window.__analyser = context.createAnalyser();
-    window.__analyser.fftSize = 2048;
-    context.createMediaStreamSource(audio.srcObject).connect(window.__analyser);
-  }
-  const analyser = window.__analyser;
-  const samples = new Float32Array(analyser.fftSize);
-  const coefficient = 2 * Math.cos((2 * Math.PI * hz) / context.sampleRate);
-  let total = 0;
-  let windows = 0;
-  for (const end = Date.now() + ms; Date.now() < end; windows++) {
-    await new Promise((r) => setTimeout(r, 45));
-    analyser.getFloatTimeDomainData(samples);
-    let energy = 0, s1 = 0, s2 = 0;
-    for (const x of samples) {
-      energy += x * x;
-      const s0 = x + coefficient * s1 - s2;
-      s2 = s1;
-      s1 = s0;
-    }
-    // Goertzel: the energy at hz as a share of all energy (1 for a pure tone, 0 for silence or another tone).
-    if (energy > 1e-6) total += (2 * (s1 * s1 + s2 * s2 - coefficient * s1 * s2)) / (samples.length * energy);
-  }
-  return windows === 0 ? 0 : total / windows;
-};
-`;
-
 /**
  * The guide's setup and answer demo (instance, host and token changed), plus the test's probes. With
  * `checkInOnLoad` the page checks in as it loads, as the guide's full demo does: before any user gesture.
@@ -131,16 +104,9 @@ window.__listen = async (hz, ms) => {
 async function agentPage(path: string, { checkInOnLoad = false } = {}): Promise<Page> {
   const token = await agentToken(center.server, '1001');
   const apiHost = `127.0.0.1:${proxy.port}`;
-  const code = `// Test probe: keep the SDK's peer connections, to read their statistics.
-{
-  const Native = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Native {
-    constructor(config) {
-      super(config);
-      (window.__peerConnections ??= []).push(this);
-    }
-  };
-}
+  const code = `// Test probe: what the SDK plays, and its peer connections (to read their statistics).
+${AUDIO_PROBE}
+window.__quality = [];
 ${mediaAddOn}
 const { SoftPhone, APIs, EnumEventName } = window.SoftPhoneSDK;
 const softPhone = SoftPhone.getInstance();
@@ -152,7 +118,6 @@ softPhone.register(EnumEventName.AgentRinging, (eventData, prevConfig, data) => 
   const { data: { connId, jobId, acid, aid } } = eventData;
   APIs.callAnswer(connId, jobId, acid, aid);
 });
-${LISTENER}
 ${checkInOnLoad ? 'APIs.agentCheckin();' : ''}`;
   const url = crm.page(path, crmPage({ sdkUrl: `${center.server.url}/sdk/sdk.js` }, code));
   context = await browser.newContext();
@@ -162,24 +127,8 @@ ${checkInOnLoad ? 'APIs.agentCheckin();' : ''}`;
 type Win = Window & Record<string, unknown>;
 const run = <T = unknown>(page: Page, code: string) => page.evaluate(code) as Promise<T>;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const pageHears = (page: Page, hz: number, ms = 1000) =>
-  page.evaluate(
-    ([f, t]) => (window as unknown as { __listen(hz: number, ms: number): Promise<number> }).__listen(f!, t!),
-    [hz, ms],
-  );
 const errorCodes = (page: Page) =>
   page.evaluate(() => ((window as unknown as Win).__errors as { code: string }[]).map((e) => e.code));
-
-/** A tone's share of 8 kHz PCM, averaged over 100 ms windows (network audio has the odd late packet). */
-function share(pcm: Int16Array, hz: number): number {
-  let total = 0;
-  let windows = 0;
-  for (let start = 0; start + 800 <= pcm.length; start += 800, windows++) {
-    total += toneEnergy(pcm.subarray(start, start + 800), 8000, hz);
-  }
-  return windows === 0 ? 0 : total / windows;
-}
-const musicShare = (pcm: Int16Array) => Math.max(...MUSIC_ON_HOLD_NOTES_HZ.map((hz) => share(pcm, hz)));
 
 /**
  * Agent 1001 checks in from the page, unless the page did on load (Playwright's evaluate counts as a user gesture,
@@ -231,25 +180,27 @@ describe('a call from the page carries audio both ways', () => {
 
     await sleep(500);
     party.clearHeard();
-    expect(await pageHears(page, CUSTOMER_HZ, 1200)).toBeGreaterThan(0.5);
-    expect(share(party.heard(), AGENT_HZ)).toBeGreaterThan(0.5);
+    expect((await pageHears(page, CUSTOMER_HZ, { ms: 1200 })).audibleShare).toBeGreaterThan(0.5);
+    expect(pcmHears(party.heard(), AGENT_HZ).audibleShare).toBeGreaterThan(0.5);
 
     // Hold: the customer hears music and nothing of the agent; the agent hears nothing of the customer.
     expect(await run(page, 'APIs.callHold().then((r) => r.ok)')).toBe(true);
     await sleep(400);
     party.clearHeard();
     // Eventually silent: on a loaded machine the browser's jitter buffer may still play out what came before.
-    await expect.poll(() => pageHears(page, CUSTOMER_HZ, 600), { timeout: 5000, intervals: [0] }).toBeLessThan(0.1);
-    expect(musicShare(party.heard())).toBeGreaterThan(0.3);
-    expect(share(party.heard(), AGENT_HZ)).toBeLessThan(0.1);
+    await expect
+      .poll(async () => (await pageHears(page, CUSTOMER_HZ, { ms: 600 })).overallShare, { timeout: 5000, interval: 0 })
+      .toBeLessThan(0.1);
+    expect(pcmHears(party.heard(), MUSIC_ON_HOLD_NOTES_HZ).audibleShare).toBeGreaterThan(0.3);
+    expect(pcmHears(party.heard(), AGENT_HZ).overallShare).toBeLessThan(0.1);
 
     // Retrieve, then mute: the customer no longer hears the agent, the agent still hears the customer.
     expect(await run(page, 'APIs.callRetrieve().then((r) => r.ok)')).toBe(true);
     expect(await run(page, 'APIs.callMute(true).then((r) => r.ok)')).toBe(true);
     await sleep(400);
     party.clearHeard();
-    expect(await pageHears(page, CUSTOMER_HZ, 1200)).toBeGreaterThan(0.5);
-    expect(share(party.heard(), AGENT_HZ)).toBeLessThan(0.1);
+    expect((await pageHears(page, CUSTOMER_HZ, { ms: 1200 })).audibleShare).toBeGreaterThan(0.5);
+    expect(pcmHears(party.heard(), AGENT_HZ).overallShare).toBeLessThan(0.1);
     expect(await run(page, 'APIs.callMute(false).then((r) => r.ok)')).toBe(true);
 
     // Keys from the page reach the customer as RFC 4733 events.
@@ -264,8 +215,8 @@ describe('a call from the page carries audio both ways', () => {
     const secondParty = center.server.hotline.media?.partyOf(second);
     await sleep(300);
     secondParty?.clearHeard();
-    expect(await pageHears(page, CUSTOMER_HZ, 1000)).toBeGreaterThan(0.5);
-    expect(share(secondParty?.heard() ?? new Int16Array(), AGENT_HZ)).toBeGreaterThan(0.5);
+    expect((await pageHears(page, CUSTOMER_HZ)).audibleShare).toBeGreaterThan(0.5);
+    expect(pcmHears(secondParty?.heard() ?? new Int16Array(), AGENT_HZ).audibleShare).toBeGreaterThan(0.5);
     expect(await run(page, 'window.__peerConnections.length')).toBe(1);
     // The line: no STUN server, PCMU both ways.
     expect(await run(page, 'window.__peerConnections[0].getConfiguration().iceServers')).toEqual([]);
@@ -330,7 +281,10 @@ describe('the live channel reconnects mid-call', () => {
     const party = center.server.hotline.media?.partyOf(connId);
     if (!party) throw new Error('no customer endpoint');
     await sleep(500);
-    expect(await pageHears(page, CUSTOMER_HZ, 600), 'the agent hears the customer').toBeGreaterThan(0.5);
+    expect(
+      (await pageHears(page, CUSTOMER_HZ, { ms: 600 })).audibleShare,
+      'the agent hears the customer',
+    ).toBeGreaterThan(0.5);
     const ufrag = () =>
       run<string>(page, `/a=ice-ufrag:(\\S+)/.exec(window.__peerConnections[0].localDescription.sdp)[1]`);
     const firstUfrag = await ufrag();
@@ -362,10 +316,14 @@ describe('the live channel reconnects mid-call', () => {
       .toMatch(/connected|completed/);
     await sleep(500);
     party.clearHeard();
-    expect(await pageHears(page, CUSTOMER_HZ, 1000), 'the agent hears the customer after the restart').toBeGreaterThan(
-      0.5,
-    );
-    expect(share(party.heard(), AGENT_HZ), 'the customer hears the agent after the restart').toBeGreaterThan(0.5);
+    expect(
+      (await pageHears(page, CUSTOMER_HZ)).audibleShare,
+      'the agent hears the customer after the restart',
+    ).toBeGreaterThan(0.5);
+    expect(
+      pcmHears(party.heard(), AGENT_HZ).audibleShare,
+      'the customer hears the agent after the restart',
+    ).toBeGreaterThan(0.5);
     expect(await run(page, 'window.__peerConnections.length')).toBe(1);
 
     expect(await run(page, 'APIs.callHangup().then((r) => r.ok)')).toBe(true);

@@ -228,11 +228,32 @@ export function launchBrowserSaying(wavPath: string, extraArgs: string[] = []): 
   return launchBrowser([`--use-file-for-fake-audio-capture=${wavPath}`, ...extraArgs]);
 }
 
+/** Where a page's probe listens: the SDK's <audio> element, or the receiver track of the page's latest peer connection. */
+export type AudioSource = 'sdk-audio' | 'peer-connection';
+
 /**
- * In the page (a test probe, not SDK code): `window.__hears(hz, ms)` is the share of `hz` in what the SDK's <audio>
- * element plays, by Goertzel over Web Audio analyser windows. One bin per frequency, so two tones in one signal
- * (a conference) each show about half; other tones show about 0. Averaged over the windows that are not silent
- * (-50 dBFS), and 0 if all are. `window.__peerConnections` keeps the page's RTCPeerConnections.
+ * What one party heard of one tone (or of several tones together: a melody), by Goertzel over short windows. Two
+ * averages of the same windows, because "hears" and "does not hear" need different ones:
+ * - `audibleShare` skips silent windows (quieter than -50 dBFS): a loaded machine delivers network audio with gaps,
+ *   and a gap says nothing about who is heard. For presence ("X hears Y").
+ * - `overallShare` counts silent windows as 0: a party that hears silence plus one window with a residue of a tone
+ *   (a jitter buffer playing out what came before) heard almost none of it, while its `audibleShare` is about 1.
+ *   For absence ("X hears nothing of Y").
+ * One bin per frequency: two tones mixed in one signal (a conference) show about half each, other tones about 0.
+ * Both shares are -1 when there is nothing to listen to yet (no <audio> element or no receiver track).
+ */
+export interface Hearing {
+  readonly audibleShare: number;
+  readonly overallShare: number;
+  readonly windows: number;
+  readonly audibleWindows: number;
+}
+
+/**
+ * In the page (a test probe, not SDK or page code): keeps the page's RTCPeerConnections in
+ * `window.__peerConnections`, and `window.__hears(hz, ms, source)` measures a tone in what the page plays or receives
+ * (see `pageHears`). Put it before the page creates its peer connections: in the page's script ahead of the SDK's
+ * check-in, or as an init script.
  */
 export const AUDIO_PROBE = `
 {
@@ -244,25 +265,37 @@ export const AUDIO_PROBE = `
     }
   };
 }
-window.__hears = async (hz, ms) => {
-  const audio = document.querySelector('audio[data-openhotline-audio]');
-  if (!audio || !audio.srcObject) return -1;
-  const context = (window.__context ??= new AudioContext());
-  await context.resume();
-  if (window.__stream !== audio.srcObject) {
-    window.__stream = audio.srcObject;
-    window.__analyser = context.createAnalyser();
-    window.__analyser.fftSize = 4096;
-    context.createMediaStreamSource(audio.srcObject).connect(window.__analyser);
+window.__hears = async (hz, ms, source) => {
+  let input;
+  if (source === 'peer-connection') {
+    const pc = (window.__peerConnections ?? []).at(-1);
+    const track = pc?.getReceivers().find((r) => r.track?.kind === 'audio')?.track;
+    if (track) input = { key: track, stream: () => new MediaStream([track]) };
+  } else {
+    const audio = document.querySelector('audio[data-openhotline-audio]');
+    if (audio?.srcObject) input = { key: audio.srcObject, stream: () => audio.srcObject };
   }
-  const analyser = window.__analyser;
+  if (!input) return { audibleShare: -1, overallShare: -1, windows: 0, audibleWindows: 0 };
+  const context = (window.__probeContext ??= new AudioContext());
+  await context.resume();
+  // One analyser per stream or track, made when it first shows up (a new call line, a reloaded page).
+  const analysers = (window.__probeAnalysers ??= new WeakMap());
+  let analyser = analysers.get(input.key);
+  if (!analyser) {
+    analyser = context.createAnalyser();
+    analyser.fftSize = 4096;
+    context.createMediaStreamSource(input.stream()).connect(analyser);
+    analysers.set(input.key, analyser);
+  }
   const samples = new Float32Array(analyser.fftSize);
   const coefficient = 2 * Math.cos((2 * Math.PI * hz) / context.sampleRate);
   let total = 0;
-  let audible = 0;
+  let windows = 0;
+  let audibleWindows = 0;
   for (const end = Date.now() + ms; Date.now() < end; ) {
     await new Promise((r) => setTimeout(r, 60));
     analyser.getFloatTimeDomainData(samples);
+    windows++;
     let energy = 0, s1 = 0, s2 = 0;
     for (const x of samples) {
       energy += x * x;
@@ -272,10 +305,15 @@ window.__hears = async (hz, ms) => {
     }
     // Quieter than -50 dBFS is silence (the receiver's loss concealment fades out the last sound it heard).
     if (energy / samples.length < 1e-5) continue;
-    audible++;
+    audibleWindows++;
     total += (2 * (s1 * s1 + s2 * s2 - coefficient * s1 * s2)) / (samples.length * energy);
   }
-  return audible === 0 ? 0 : total / audible;
+  return {
+    audibleShare: audibleWindows === 0 ? 0 : total / audibleWindows,
+    overallShare: windows === 0 ? 0 : total / windows,
+    windows,
+    audibleWindows,
+  };
 };
 `;
 
@@ -296,30 +334,48 @@ export const RAW_MICROPHONE = `
 }
 `;
 
-/** The share of `hz` in what the page's SDK plays (see AUDIO_PROBE); -1 when nothing plays yet. */
-export function pageHears(page: Page, hz: number, ms = 1000): Promise<number> {
+/**
+ * What the page hears of `hz` over `ms` (see `Hearing`, `AUDIO_PROBE`): by default what the SDK's <audio> element
+ * plays; `source: 'peer-connection'` for a page without the SDK (the web-call page), what its peer connection receives.
+ */
+export function pageHears(
+  page: Page,
+  hz: number,
+  { ms = 1000, source = 'sdk-audio' }: { ms?: number; source?: AudioSource } = {},
+): Promise<Hearing> {
   return page.evaluate(
-    ([f, t]) => (window as unknown as { __hears(hz: number, ms: number): Promise<number> }).__hears(f!, t!),
-    [hz, ms],
+    ([f, t, from]) =>
+      (window as unknown as { __hears(hz: number, ms: number, source: AudioSource): Promise<Hearing> }).__hears(
+        f,
+        t,
+        from,
+      ),
+    [hz, ms, source] as const,
   );
 }
 
 /**
- * A tone's share (or several tones' together: a melody) of 8 kHz PCM (what a virtual party heard), averaged over
- * the 100 ms windows that are not silent
- * (-50 dBFS): who hears whom, not how steadily — a loaded machine delivers network audio with gaps.
+ * What a virtual party heard (8 kHz PCM) of a tone, or of several tones together (a melody: one note at a time), in
+ * 100 ms windows; silence is quieter than -50 dBFS, as in the page (see `Hearing`).
  */
-export function pcmShare(pcm: Int16Array, hz: number | readonly number[]): number {
+export function pcmHears(pcm: Int16Array, hz: number | readonly number[]): Hearing {
   const tones = typeof hz === 'number' ? [hz] : hz;
   let total = 0;
-  let audible = 0;
+  let windows = 0;
+  let audibleWindows = 0;
   for (let start = 0; start + 800 <= pcm.length; start += 800) {
     const window = pcm.subarray(start, start + 800);
+    windows++;
     if (rms(window) < 0.003) continue;
+    audibleWindows++;
     for (const tone of tones) total += toneEnergy(window, 8000, tone);
-    audible++;
   }
-  return audible === 0 ? 0 : total / audible;
+  return {
+    audibleShare: audibleWindows === 0 ? 0 : total / audibleWindows,
+    overallShare: windows === 0 ? 0 : total / windows,
+    windows,
+    audibleWindows,
+  };
 }
 
 /**

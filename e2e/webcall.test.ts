@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentToken } from '../packages/server/src/test-support/api.js';
 import { type CallCenter, startCallCenter, type TestAgent } from '../packages/server/src/test-support/call-center.js';
 import {
+  AUDIO_PROBE,
   CrmServer,
   crmPage,
   guideAudioAgent,
@@ -55,55 +56,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/**
- * In the customer's page (a test probe, not page code): keeps the page's RTCPeerConnections and measures the share
- * of `hz` in what the first one receives, by Goertzel over Web Audio analyser windows that are not silent.
- */
-const CUSTOMER_PROBE = `
-{
-  const Native = window.RTCPeerConnection;
-  window.RTCPeerConnection = class extends Native {
-    constructor(config) {
-      super(config);
-      (window.__peerConnections ??= []).push(this);
-    }
-  };
-}
-window.__hears = async (hz, ms) => {
-  const pc = (window.__peerConnections ?? []).at(-1);
-  const track = pc?.getReceivers().find((r) => r.track?.kind === 'audio')?.track;
-  if (!track) return -1;
-  const context = (window.__context ??= new AudioContext());
-  await context.resume();
-  if (window.__track !== track) {
-    window.__track = track;
-    window.__analyser = context.createAnalyser();
-    window.__analyser.fftSize = 4096;
-    context.createMediaStreamSource(new MediaStream([track])).connect(window.__analyser);
-  }
-  const analyser = window.__analyser;
-  const samples = new Float32Array(analyser.fftSize);
-  const coefficient = 2 * Math.cos((2 * Math.PI * hz) / context.sampleRate);
-  let total = 0;
-  let audible = 0;
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    await new Promise((r) => setTimeout(r, 60));
-    analyser.getFloatTimeDomainData(samples);
-    let energy = 0, s1 = 0, s2 = 0;
-    for (const x of samples) {
-      energy += x * x;
-      const s0 = x + coefficient * s1 - s2;
-      s2 = s1;
-      s1 = s0;
-    }
-    if (energy / samples.length < 1e-5) continue;
-    audible++;
-    total += (2 * (s1 * s1 + s2 * s2 - coefficient * s1 * s2)) / (samples.length * energy);
-  }
-  return audible === 0 ? 0 : total / audible;
-};
-`;
-
 function agent(id: string): TestAgent {
   const found = center.agents[id];
   if (!found) throw new Error(`no agent ${id}`);
@@ -130,7 +82,8 @@ softPhone.register(EnumEventName.onCallDidHangup, (e) => safeConsole('onCallDidH
 async function customerPage(): Promise<Page> {
   const context = await customerBrowser.newContext();
   contexts.push(context);
-  await context.addInitScript(CUSTOMER_PROBE);
+  // The probe listens to what the page's peer connection receives: the page has no SDK <audio> element.
+  await context.addInitScript(AUDIO_PROBE);
   // The raw microphone: noise suppression would turn a steady test tone down (see RAW_MICROPHONE in support.ts).
   await context.addInitScript(`{
     const devices = navigator.mediaDevices;
@@ -140,11 +93,7 @@ async function customerPage(): Promise<Page> {
   return openPage(context, `${center.server.url}/webcall?to=4008001000&lang=en`);
 }
 
-const customerHears = (page: Page, hz: number, ms = 1000) =>
-  page.evaluate(
-    ([f, t]) => (window as unknown as { __hears(hz: number, ms: number): Promise<number> }).__hears(f!, t!),
-    [hz, ms],
-  );
+const customerHears = (page: Page, hz: number, ms = 1000) => pageHears(page, hz, { ms, source: 'peer-connection' });
 const status = (page: Page) => page.locator('#status').getAttribute('data-state');
 
 describe('the customer web-call page', () => {
@@ -165,15 +114,15 @@ describe('the customer web-call page', () => {
     // Let the jitter buffers fill, then listen on both sides at once.
     await new Promise((r) => setTimeout(r, 1500));
     const [agentHearsCustomer, agentHearsItself, customerHearsAgent, customerHearsItself] = await Promise.all([
-      pageHears(agentSide, CUSTOMER_HZ, 1500),
-      pageHears(agentSide, AGENT_HZ, 1500),
+      pageHears(agentSide, CUSTOMER_HZ, { ms: 1500 }),
+      pageHears(agentSide, AGENT_HZ, { ms: 1500 }),
       customerHears(customer, AGENT_HZ, 1500),
       customerHears(customer, CUSTOMER_HZ, 1500),
     ]);
-    expect(agentHearsCustomer).toBeGreaterThan(HEARD);
-    expect(agentHearsItself).toBeLessThan(ABSENT);
-    expect(customerHearsAgent).toBeGreaterThan(HEARD);
-    expect(customerHearsItself).toBeLessThan(ABSENT);
+    expect(agentHearsCustomer.audibleShare).toBeGreaterThan(HEARD);
+    expect(agentHearsItself.overallShare).toBeLessThan(ABSENT);
+    expect(customerHearsAgent.audibleShare).toBeGreaterThan(HEARD);
+    expect(customerHearsItself.overallShare).toBeLessThan(ABSENT);
     // The call timer runs.
     await customer.waitForFunction(() => document.querySelector('#timer')?.textContent !== '00:00');
 
