@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AgentBarStatus, ALL_AGENT_BAR_STATUSES, ERROR_CODES } from '../../packages/protocol/src/index.js';
 import { COMMAND_TYPES } from '../../packages/server/src/domain/agent-machine.js';
@@ -48,11 +48,16 @@ describe('the committed docs match their tables', () => {
 
   it('names in the agents table of docs/call-states.md exactly the call events the call service applies', () => {
     // The table is written by hand: reading the service's `move(call, …)` and `callTransition(call.phase, …)`
-    // catches an event it starts or stops applying without the table following.
-    const source = readFileSync(new URL('packages/server/src/services/calls/call-service.ts', root), 'utf8');
+    // catches an event it starts or stops applying without the table following. The service is split over the
+    // files of its folder, so all of them are read.
+    const folder = new URL('packages/server/src/services/calls/', root);
+    const source = readdirSync(folder)
+      .filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'))
+      .map((name) => readFileSync(new URL(name, folder), 'utf8'))
+      .join('\n');
     const known: ReadonlySet<string> = new Set(CALL_EVENTS);
     const applied = new Set<string>();
-    for (const [, args = ''] of source.matchAll(/(?:this\.move\(call, |callTransition\(call\.phase, )([^)]*)\)/g)) {
+    for (const [, args = ''] of source.matchAll(/(?:\.move\(call, |callTransition\(call\.phase, )([^)]*)\)/g)) {
       for (const [, word = ''] of args.matchAll(/'(\w+)'/g)) if (known.has(word)) applied.add(word);
     }
     const named = new Set<CallEvent>(CALL_AGENT_EFFECTS.flatMap((row) => row.events));

@@ -219,7 +219,7 @@ const S = AgentBarStatus;
 
 /**
  * What each call event does to the agents involved, as the call service drives them through the agent machine
- * (packages/server/src/services/calls/call-service.ts). Hand-written: the call service decides it, not a table.
+ * (packages/server/src/services/calls/). Hand-written: the call service decides it, not a table.
  * The docs test checks that the events named here are exactly those the call service applies.
  */
 export const CALL_AGENT_EFFECTS: readonly AgentEffectRow[] = [

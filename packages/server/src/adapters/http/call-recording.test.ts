@@ -57,6 +57,17 @@ async function openLine(agent: TestAgent, hz: number): Promise<void> {
   browser.startSending();
 }
 
+/**
+ * Waits until the call's customer hears `hz` in its last 200 ms: audio really flows before the test moves the call
+ * on (on a loaded machine a line's first packets can come late, and a short segment would then hold silence).
+ */
+async function customerHears(c: CallCenter, connId: string, hz: number): Promise<void> {
+  await waitFor(() => {
+    const heard = c.server.hotline.media?.partyOf(connId)?.heard();
+    return heard !== undefined && heard.length >= 1600 && dominantFrequency(heard.subarray(-1600), 8000, TONES) === hz;
+  }, `the customer hears ${hz} Hz`);
+}
+
 /** The record as this agent reads it, once `count` recordings are listed (they finish just after the call). */
 async function recordWithRecordings(agent: TestAgent, connId: string, count: number): Promise<CallRecord> {
   const deadline = Date.now() + 5000;
@@ -207,6 +218,7 @@ describe('a call is recorded and downloadable like its record', () => {
     const connId = await c.placeCall('13812345678');
     await alice.waitFor('AgentRinging');
     await alice.post(`/v1/agent/calls/${connId}/answer`);
+    await customerHears(c, connId, ALICE_HZ);
     await sleep(1200);
     const b0 = bob.messages().length;
     await alice.post(`/v1/agent/calls/${connId}/consult`, { target: { type: 'agent', agentId: '1002' } });
@@ -215,6 +227,7 @@ describe('a call is recorded and downloadable like its record', () => {
     await alice.waitFor('AgentCallThirdConsult');
     await sleep(300);
     await alice.post(`/v1/agent/calls/${connId}/consult/complete`);
+    await customerHears(c, connId, BOB_HZ);
     await sleep(1200);
     await bob.post(`/v1/agent/calls/${connId}/hangup`);
 
