@@ -118,7 +118,16 @@ describe('an expired token', () => {
     expect(codes.slice(-3)).toEqual(['AgentBreak', 'AgentReady', 'AgentCheckout']);
     expect(codes.filter((c) => c === 'AgentBreak')).toHaveLength(1);
     expect(await run(page, 'APIs.getAgentBarStatus()')).toBe(1);
-    expect(fetches).toBe(2);
+    // The two refusals of the expired token, and nothing else refused on its account. The guide's handler fetches a
+    // token on every actionError, so fetches follow the errors one to one (a media report on a slow machine, say,
+    // is an error of its own, not a retry loop).
+    const errors = await run<{ action: string; code: string }[]>(page, 'window.__errors');
+    const refusals = errors.filter((e) => e.code === 'TokenExpired' || e.code === 'Unauthorized');
+    expect(refusals.map((e) => `${e.action}:${e.code}`)).toEqual([
+      'channel:TokenExpired',
+      'agentCheckout:TokenExpired',
+    ]);
+    expect(fetches).toBe(errors.length);
     // The dial bar reads the agent's profile once (getAgentInfo); the guide's own calls are the rest.
     expect((await run<string[]>(page, 'window.__successes')).filter((a) => a !== 'getAgentInfo')).toEqual([
       'agentCheckin',
