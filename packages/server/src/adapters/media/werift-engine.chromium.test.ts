@@ -127,6 +127,22 @@ function expectMostly(heard: number[], hz: number): void {
   expect(heard.filter((other) => other === hz).length).toBeGreaterThanOrEqual(heard.length - 2);
 }
 
+/**
+ * Listens until the browser mostly hears `hz` (within 5 s), then checks it: after an ICE restart on a busy machine
+ * the audio may pause once more while the new path settles; a line that never comes back still fails.
+ */
+async function expectMostlySoon(page: Page, hz: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  let heard = await browserHears(page);
+  while (heard.filter((other) => other === hz).length < heard.length - 2 && Date.now() < deadline) {
+    heard = await browserHears(page);
+  }
+  expectMostly(heard, hz);
+}
+
+/** Ids per attempt: a retried test must not meet the endpoints of the attempt before it in the shared engine. */
+let attempt = 0;
+
 const windowedEnergy = (pcm: Int16Array, hz: number) => {
   let total = 0;
   let windows = 0;
@@ -170,6 +186,9 @@ describe.skipIf(!existsSync(CHROMIUM))('an agent line with Chromium as the brows
   });
 
   it('carries audio both ways, DTMF, hold music and an ICE restart', async () => {
+    attempt += 1;
+    const lineId = `agent-${attempt}`;
+    const customerId = `customer-${attempt}`;
     const dtmf: MediaEngineEvents['dtmf'][] = [];
     const warnings: MediaEngineEvents['warning'][] = [];
     engine.on('dtmf', (event) => dtmf.push(event));
@@ -177,28 +196,31 @@ describe.skipIf(!existsSync(CHROMIUM))('an agent line with Chromium as the brows
     const page = await browser.newPage();
     await page.goto(`http://localhost:${(server.address() as AddressInfo).port}/`);
     engine.on('localCandidate', (event) => {
-      void page.evaluate(
-        (candidate) =>
-          (window as unknown as Record<string, (c: unknown) => Promise<void>>).addRemoteCandidate!(candidate),
-        event.candidate,
-      );
+      if (event.lineId !== lineId) return;
+      void page
+        .evaluate(
+          (candidate) =>
+            (window as unknown as Record<string, (c: unknown) => Promise<void>>).addRemoteCandidate!(candidate),
+          event.candidate,
+        )
+        .catch(() => {});
     });
     await page.exposeFunction('openLine', async (sdp: string, iceRestart: boolean) => {
-      return (await engine.openAgentLine('agent-1', sdp, { iceRestart })).answerSdp;
+      return (await engine.openAgentLine(lineId, sdp, { iceRestart })).answerSdp;
     });
     await page.exposeFunction('sendCandidate', (candidate: IceCandidateInit | null) => {
-      engine.addRemoteCandidate('agent-1', candidate);
+      engine.addRemoteCandidate(lineId, candidate);
     });
     let connected = false;
     engine.on('lineState', (event) => {
-      connected = event.state === 'connected';
+      if (event.lineId === lineId) connected = event.state === 'connected';
     });
     await page.evaluate(pageSoftphone);
     await page.evaluate(() => (window as unknown as Record<string, () => Promise<void>>).start!());
     await waitFor(() => connected, 'the line to connect');
 
-    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: 1000 } });
-    engine.bridge('agent-1', 'customer');
+    const customer = engine.createVirtualParty(customerId, { prompt: { toneHz: 1000 } });
+    engine.bridge(lineId, customerId);
     await untilBrowserHears(page, 1000);
     expectMostly(await browserHears(page), 1000);
     customer.clearHeard();
@@ -213,18 +235,18 @@ describe.skipIf(!existsSync(CHROMIUM))('an agent line with Chromium as the brows
     expect(dtmf.map((event) => event.digit).join('')).toBe('12#');
     await waitFor(() => customer.heardDigits() === '12#', 'the keys relayed to the customer', 3000);
 
-    engine.setHold('agent-1', true);
+    engine.setHold(lineId, true);
     await sleep(300);
     const onHold = await browserHears(page, 8);
     expect(
       onHold.filter((hz) => (MUSIC_ON_HOLD_NOTES_HZ as readonly number[]).includes(hz)).length,
     ).toBeGreaterThanOrEqual(6);
-    engine.setHold('agent-1', false);
+    engine.setHold(lineId, false);
 
     // The ICE restart: audio stops for the few packets the new checks take (under 100 ms unloaded), then resumes.
     await page.evaluate(() => (window as unknown as Record<string, (r: boolean) => Promise<void>>).negotiate!(true));
     await untilBrowserHears(page, 1000);
-    expectMostly(await browserHears(page), 1000);
+    await expectMostlySoon(page, 1000);
     customer.clearHeard();
     await sleep(800);
     expect(windowedEnergy(customer.heard(), 440)).toBeGreaterThan(0.6);
