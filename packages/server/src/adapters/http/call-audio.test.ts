@@ -53,15 +53,24 @@ async function openLine(agent: TestAgent): Promise<BrowserLikeClient> {
   return browser;
 }
 
+/** The call center with media on, agent 1001 checked in and its media line open from a werift "browser". */
+async function aliceOnTheLine(): Promise<{ alice: TestAgent; center: CallCenter; client: BrowserLikeClient }> {
+  const started = await startCallCenter({
+    checkIn: ['1001'],
+    config: { media: { enabled: true, announcedAddress: '127.0.0.1' } },
+  });
+  center = started;
+  const alice = started.agents['1001'];
+  if (!alice) throw new Error('no agent');
+  const line = await openLine(alice);
+  client = line;
+  return { alice, center: started, client: line };
+}
+
 describe('a call carries audio both ways', () => {
   it('connects the agent line to the virtual customer on answer, with music on hold and mute', async () => {
-    center = await startCallCenter({
-      checkIn: ['1001'],
-      config: { media: { enabled: true, announcedAddress: '127.0.0.1' } },
-    });
-    const alice = center.agents['1001'];
-    if (!alice) throw new Error('no agent');
-    client = await openLine(alice);
+    // Shadows the shared variables (which afterEach closes) with their narrowed values.
+    const { alice, center, client } = await aliceOnTheLine();
     const joined = await alice.waitFor('AgentJoinChannel');
     expect(joined.data.status).toBe(3);
 
@@ -109,13 +118,8 @@ describe('a call carries audio both ways', () => {
 
 describe('a call transferred to an external number', () => {
   it('unlinks the departing agent: it hears nothing of the customer, and its next call bridges', async () => {
-    center = await startCallCenter({
-      checkIn: ['1001'],
-      config: { media: { enabled: true, announcedAddress: '127.0.0.1' } },
-    });
-    const alice = center.agents['1001'];
-    if (!alice) throw new Error('no agent');
-    client = await openLine(alice);
+    // Shadows the shared variables (which afterEach closes) with their narrowed values.
+    const { alice, center, client } = await aliceOnTheLine();
     await alice.waitFor('AgentJoinChannel');
 
     const first = await center.placeCall('13812345678');
@@ -157,13 +161,8 @@ describe('a call transferred to an external number', () => {
 
 describe('an agent calling out', () => {
   it('hears ringback while the callee has not answered, silence once it hangs up, and the callee after an answer', async () => {
-    center = await startCallCenter({
-      checkIn: ['1001'],
-      config: { media: { enabled: true, announcedAddress: '127.0.0.1' } },
-    });
-    const alice = center.agents['1001'];
-    if (!alice) throw new Error('no agent');
-    client = await openLine(alice);
+    // Shadows the shared variables (which afterEach closes) with their narrowed values.
+    const { alice, client } = await aliceOnTheLine();
     await alice.waitFor('AgentJoinChannel');
     const ringbackHz = DEFAULT_RINGBACK.frequenciesHz[0] ?? 425;
 
