@@ -9,17 +9,28 @@
  *   { type: 'connect', set, urls, readyOn: 'open' | 'snapshot' }  → { type: 'connected', set, ms }
  *   { type: 'rep', set, rounds, baseSeq }                           → { type: 'rep-ready', set }, then
  *                                                                      { type: 'round', set, round } per round,
- *                                                                      { type: 'rep-done', set, recv } at the end
+ *                                                                      { type: 'rep-done', set, recv, cpuNs } at the end
+ *                                                                      (cpuNs: this thread's CPU time in the repetition,
+ *                                                                      0 where the system does not tell)
  *   { type: 'close' }                                               → { type: 'closed' }
  * and { type: 'fatal', message } whenever something goes wrong.
  */
+import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import WebSocket from 'ws';
 
 const CONNECT_CONCURRENCY = 50;
 const now = () => performance.timeOrigin + performance.now();
+/** This thread's CPU time in ns (Linux), or 0. */
+const threadCpuNs = () => {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return 0;
+  }
+};
 
-/** @type {Map<string, { sockets: WebSocket[], rep: null | { rounds: number, baseSeq: number, recv: Float64Array, perRound: Uint32Array } }>} */
+/** @type {Map<string, { sockets: WebSocket[], rep: null | { rounds: number, baseSeq: number, recv: Float64Array, perRound: Uint32Array, cpuAtStart: number } }>} */
 const sets = new Map();
 let closing = false;
 
@@ -41,6 +52,7 @@ port.on('message', (message) => {
         baseSeq: message.baseSeq,
         recv: new Float64Array(agents * message.rounds),
         perRound: new Uint32Array(message.rounds),
+        cpuAtStart: threadCpuNs(),
       };
       port.postMessage({ type: 'rep-ready', set: message.set });
       break;
@@ -113,7 +125,8 @@ function received(name, set, agent, seq, at) {
     port.postMessage({ type: 'round', set: name, round });
     if (round === rep.rounds - 1) {
       set.rep = null;
-      port.postMessage({ type: 'rep-done', set: name, recv: rep.recv }, [rep.recv.buffer]);
+      const cpuNs = threadCpuNs() - rep.cpuAtStart;
+      port.postMessage({ type: 'rep-done', set: name, recv: rep.recv, cpuNs }, [rep.recv.buffer]);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,18 @@ const TARGET_THROUGHPUT_RATIO = 0.8;
 
 /** Wall clock in ms with sub-ms resolution, comparable between this thread and the client worker. */
 const now = () => performance.timeOrigin + performance.now();
+/** The calling thread's CPU time in ns (Linux), or 0 where the system does not tell. */
+const threadCpuNs = () => {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return 0;
+  }
+};
+const processCpuNs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) * 1000;
+};
 
 // ---------------------------------------------------------------- the client worker ---------------------------
 
@@ -42,7 +54,7 @@ type FromWorker =
   | { readonly type: 'connected'; readonly set: string; readonly ms: number }
   | { readonly type: 'rep-ready'; readonly set: string }
   | { readonly type: 'round'; readonly set: string; readonly round: number }
-  | { readonly type: 'rep-done'; readonly set: string; readonly recv: Float64Array }
+  | { readonly type: 'rep-done'; readonly set: string; readonly recv: Float64Array; readonly cpuNs: number }
   | { readonly type: 'closed' }
   | { readonly type: 'fatal'; readonly message: string };
 
@@ -343,6 +355,8 @@ interface Figures {
   readonly p99: number;
   readonly max: number;
   readonly throughput: number;
+  /** CPU per message, µs: the server's thread, the client worker, and every other thread (SQLite writer, GC). */
+  readonly cpu: { readonly server: number; readonly client: number; readonly other: number };
 }
 
 async function repetition(variant: Variant, client: ClientWorker): Promise<Figures> {
@@ -350,6 +364,8 @@ async function repetition(variant: Variant, client: ClientWorker): Promise<Figur
   const baseSeq = variant.baseSeq();
   client.post({ type: 'rep', set: variant.set, rounds: ROUNDS, baseSeq });
   await client.take('rep-ready', variant.set);
+  const serverCpuAtStart = threadCpuNs();
+  const processCpuAtStart = processCpuNs();
   for (let round = 0; round < ROUNDS; round++) {
     for (let first = 0; first < AGENTS; first += BATCH) {
       for (let agent = first; agent < Math.min(AGENTS, first + BATCH); agent++) {
@@ -361,12 +377,22 @@ async function repetition(variant: Variant, client: ClientWorker): Promise<Figur
     // Closed loop: the next round starts when the client has every message of this one.
     await client.take('round', variant.set);
   }
-  const { recv } = await client.take('rep-done', variant.set);
+  const { recv, cpuNs } = await client.take('rep-done', variant.set);
+  const serverNs = threadCpuNs() - serverCpuAtStart;
+  const processNs = processCpuNs() - processCpuAtStart;
   variant.advance();
-  return figuresOf(sentAt, recv);
+  const perMessage = (ns: number) => ns / 1000 / sentAt.length;
+  return {
+    ...figuresOf(sentAt, recv),
+    cpu: {
+      server: perMessage(serverNs),
+      client: perMessage(cpuNs),
+      other: perMessage(Math.max(0, processNs - serverNs - cpuNs)),
+    },
+  };
 }
 
-function figuresOf(sentAt: Float64Array, receivedAt: Float64Array): Figures {
+function figuresOf(sentAt: Float64Array, receivedAt: Float64Array): Omit<Figures, 'cpu'> {
   const latencies = new Float64Array(sentAt.length);
   let firstSent = Number.POSITIVE_INFINITY;
   let lastReceived = 0;
@@ -446,7 +472,8 @@ export const eventChannelBenchmark: Benchmark = {
           results.get(variant.name)?.push(figures);
           progress(
             `rep ${rep + 1} ${variant.label.padEnd(12)} p50 ${ms(figures.p50)} ms  p99 ${ms(figures.p99)} ms  ` +
-              `${rate(figures.throughput)} msg/s`,
+              `${rate(figures.throughput)} msg/s  cpu µs/msg server ${figures.cpu.server.toFixed(1)} ` +
+              `client ${figures.cpu.client.toFixed(1)} other ${figures.cpu.other.toFixed(1)}`,
           );
         }
       }
@@ -460,6 +487,9 @@ export const eventChannelBenchmark: Benchmark = {
           max: Math.max(...runs.map((r) => r.max)),
           throughput: median(throughputs),
           range: `${rate(Math.min(...throughputs))}–${rate(Math.max(...throughputs))}`,
+          cpu: ['server', 'client', 'other'].map((thread) =>
+            median(runs.map((r) => r.cpu[thread as keyof Figures['cpu']])).toFixed(1),
+          ),
         };
       };
       const o = summary('ours');
@@ -469,10 +499,26 @@ export const eventChannelBenchmark: Benchmark = {
       const throughputRatio = o.throughput / b.throughput;
       return {
         table: [
-          ['', 'p50 ms', 'p99 ms', 'max ms', 'msg/s', 'msg/s range'],
-          ['openhotline (status change → push)', ms(o.p50), ms(o.p99), ms(o.max), rate(o.throughput), o.range],
-          ['bare ws (baseline)', ms(b.p50), ms(b.p99), ms(b.max), rate(b.throughput), b.range],
-          ['openhotline, publish only (diagnostic)', ms(p.p50), ms(p.p99), ms(p.max), rate(p.throughput), p.range],
+          ['', 'p50 ms', 'p99 ms', 'max ms', 'msg/s', 'msg/s range', 'server µs/msg', 'client µs/msg', 'other µs/msg'],
+          [
+            'openhotline (status change → push)',
+            ms(o.p50),
+            ms(o.p99),
+            ms(o.max),
+            rate(o.throughput),
+            o.range,
+            ...o.cpu,
+          ],
+          ['bare ws (baseline)', ms(b.p50), ms(b.p99), ms(b.max), rate(b.throughput), b.range, ...b.cpu],
+          [
+            'openhotline, publish only (diagnostic)',
+            ms(p.p50),
+            ms(p.p99),
+            ms(p.max),
+            rate(p.throughput),
+            p.range,
+            ...p.cpu,
+          ],
         ],
         notes: [
           `medians of ${REPETITIONS} repetitions each (interleaved, after one warm-up each); a repetition is ` +
@@ -480,6 +526,8 @@ export const eventChannelBenchmark: Benchmark = {
           `ratios ours/bare: throughput ${throughputRatio.toFixed(2)}, p50 ${(o.p50 / b.p50).toFixed(2)}×, ` +
             `p99 ${(o.p99 / b.p99).toFixed(2)}×; publish only/bare: throughput ${(p.throughput / b.throughput).toFixed(2)}, ` +
             `p99 ${(p.p99 / b.p99).toFixed(2)}×`,
+          'µs/msg: CPU time per message of the server thread, the client worker, and the other threads of the ' +
+            'process (the status writer, the garbage collector, libuv), from /proc (Linux; 0 elsewhere)',
           `server heap after the run: ${heapMb} MB (the replay rings of ${AGENTS} agents)`,
         ],
         verdicts: [

@@ -326,7 +326,7 @@ export function transition(state: AgentState, command: AgentCommand, now: number
     ...state,
     status: to,
     since: to === state.status ? state.since : now,
-    breakReason: '',
+    breakReason: command.type === 'break' || command.type === 'ringTimeout' ? command.reasonCode : '',
     idleSince: to === S.AgentReady ? (state.status === S.AgentReady ? state.idleSince : now) : null,
     resumeStatus: resumeStatusAfter(state, to),
   };
@@ -343,12 +343,6 @@ export function transition(state: AgentState, command: AgentCommand, now: number
         effects.push({ kind: 'releaseCalls', reason: command.reason });
       }
       break;
-    case 'break':
-      next = { ...next, breakReason: command.reasonCode };
-      break;
-    case 'ringTimeout':
-      next = { ...next, breakReason: command.reasonCode };
-      break;
     case 'beginAcw':
       if (command.acwSeconds > 0) effects.push({ kind: 'startAcwTimer', endsAt: now + command.acwSeconds * 1000 });
       break;
@@ -359,7 +353,10 @@ export function transition(state: AgentState, command: AgentCommand, now: number
   const code = rule.notify ?? ESTABLISHED_CODE[to];
   if (code !== undefined) effects.push({ kind: 'notify', code, status: to });
   // Effects that continue the action come after the notification of this step, so events stay in order.
-  effects.sort((a, b) => Number(a.kind === 'followUp') - Number(b.kind === 'followUp'));
+  // (Only check-in queues a follow-up before the notification; the sort is stable, so nothing else moves.)
+  if (effects.length > 1 && effects.some((effect, i) => effect.kind === 'followUp' && i < effects.length - 1)) {
+    effects.sort((a, b) => Number(a.kind === 'followUp') - Number(b.kind === 'followUp'));
+  }
   return { ok: true, state: next, effects };
 }
 

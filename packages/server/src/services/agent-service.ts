@@ -131,13 +131,18 @@ export class AgentService {
   }
 
   state(instanceId: string, agentId: string): AgentState {
-    return this.states.get(agentKey(instanceId, agentId)) ?? INITIAL_AGENT_STATE;
+    return this.stateOf(agentKey(instanceId, agentId));
+  }
+
+  /** By key: the hot paths build the key once per action rather than once per lookup. */
+  private stateOf(key: AgentKey): AgentState {
+    return this.states.get(key) ?? INITIAL_AGENT_STATE;
   }
 
   snapshot(instanceId: string, agentId: string): AgentSnapshot {
     const agent = this.requireAgent(instanceId, agentId);
     const key = agentKey(instanceId, agentId);
-    const state = this.state(instanceId, agentId);
+    const state = this.stateOf(key);
     return {
       instanceId,
       agentId,
@@ -147,7 +152,7 @@ export class AgentService {
       since: state.since,
       breakReason: state.breakReason,
       activeSkillGroupIds: [...state.activeSkillGroupIds],
-      acwSeconds: this.effectiveAcwSeconds(instanceId, agentId),
+      acwSeconds: this.effectiveAcwSeconds(instanceId, agentId, state, agent),
       acwEndsAt: this.acwTimers.get(key)?.endsAt ?? null,
       channels: this.channels.get(key) ?? 0,
     };
@@ -210,8 +215,9 @@ export class AgentService {
     this.requireAgent(instanceId, agentId);
     const key = agentKey(instanceId, agentId);
     const state = this.state(instanceId, agentId);
-    this.states.set(key, { ...state, acwSeconds });
-    this.persist(instanceId, agentId);
+    const changed = { ...state, acwSeconds };
+    this.states.set(key, changed);
+    this.persist(key, instanceId, agentId, changed);
     return this.snapshot(instanceId, agentId);
   }
 
@@ -288,7 +294,8 @@ export class AgentService {
    */
   announce(instanceId: string, agentId: string, code: EnumWSEventType, cmd: string): void {
     if (this.closed || !this.deps.storage.agents.get(instanceId, agentId)) return;
-    this.notify(instanceId, agentId, code, this.state(instanceId, agentId).status, cmd, undefined);
+    const key = agentKey(instanceId, agentId);
+    this.notify(key, instanceId, agentId, code, this.stateOf(key).status, cmd, undefined);
   }
 
   /** How many known agents are in each status (for metrics and the wallboard). */
@@ -335,11 +342,11 @@ export class AgentService {
    */
   execute(instanceId: string, agentId: string, command: AgentCommand, cmd: string, call?: CallFields): AgentState {
     const key = agentKey(instanceId, agentId);
-    const initialStatus = this.state(instanceId, agentId).status;
+    const initialStatus = this.stateOf(key).status;
     const queue: AgentCommand[] = [command];
     let first = true;
     for (let next = queue.shift(); next; next = queue.shift()) {
-      const before = this.state(instanceId, agentId);
+      const before = this.stateOf(key);
       const now = this.deps.clock.now();
       const result = transition(before, next, now);
       if (!result.ok) {
@@ -354,40 +361,41 @@ export class AgentService {
         break;
       }
       first = false;
-      this.states.set(key, result.state);
-      if (result.state.status !== before.status || result.state.breakReason !== before.breakReason) {
-        this.persist(instanceId, agentId);
+      const after = result.state;
+      this.states.set(key, after);
+      if (after.status !== before.status || after.breakReason !== before.breakReason) {
+        this.persist(key, instanceId, agentId, after);
         this.pendingHistory.push({
           key,
           instanceId,
           agentId,
-          entry: { at: now, from: before.status, to: result.state.status, cmd, breakReason: result.state.breakReason },
+          entry: { at: now, from: before.status, to: after.status, cmd, breakReason: after.breakReason },
         });
       } else if (next.type === 'checkin') {
-        this.persist(instanceId, agentId);
+        this.persist(key, instanceId, agentId, after);
       }
       for (const effect of result.effects) {
-        const followUp = this.carryOut(instanceId, agentId, effect, cmd, call);
+        const followUp = this.carryOut(key, instanceId, agentId, effect, cmd, call);
         if (followUp) queue.push(followUp);
       }
     }
-    const final = this.state(instanceId, agentId);
+    const final = this.stateOf(key);
     if (final.status !== initialStatus)
       for (const listener of this.statusListeners) listener(instanceId, agentId, final);
     return final;
   }
 
   private carryOut(
+    key: AgentKey,
     instanceId: string,
     agentId: string,
     effect: AgentEffect,
     cmd: string,
     call: CallFields | undefined,
   ): AgentCommand | undefined {
-    const key = agentKey(instanceId, agentId);
     switch (effect.kind) {
       case 'notify':
-        this.notify(instanceId, agentId, effect.code, effect.status, cmd, call);
+        this.notify(key, instanceId, agentId, effect.code, effect.status, cmd, call);
         return undefined;
       case 'startAcwTimer':
         this.armAcwTimer(instanceId, agentId, effect.endsAt);
@@ -405,6 +413,7 @@ export class AgentService {
   }
 
   private notify(
+    key: AgentKey,
     instanceId: string,
     agentId: string,
     code: EnumWSEventType,
@@ -416,45 +425,41 @@ export class AgentService {
     const instance = this.deps.storage.instances.get(instanceId);
     const now = this.deps.clock.now();
     const basic = basicCodeOf(status);
-    const state = this.state(instanceId, agentId);
     const eventTime = String(now);
-    const descriptions = {
-      'zh-CN': { agentBasicDesc: AGENT_BASIC_CODE_TEXT[basic]['zh-CN'], agentCallDesc: WS_EVENT_TEXT[code]['zh-CN'] },
-      en: { agentBasicDesc: AGENT_BASIC_CODE_TEXT[basic].en, agentCallDesc: WS_EVENT_TEXT[code].en },
-    };
+    const descriptions = descriptionsOf(basic, code);
+    // One literal of fixed shape (no spread of `call`): V8 builds it in one step, and this runs for every event.
     const data: HotlineEventData = {
-      acid: '',
+      acid: call?.acid ?? '',
       agentBasicCode: basic,
       agentBasicDesc: descriptions['zh-CN'].agentBasicDesc,
       agentCallCode: code,
       agentCallDesc: descriptions['zh-CN'].agentCallDesc,
-      aid: '',
-      ani: '',
+      aid: call?.aid ?? '',
+      ani: call?.ani ?? '',
       appName: instance?.name ?? instanceId,
       cmd,
-      connId: '',
+      connId: call?.connId ?? '',
       departmentId: agent?.departmentId ?? '',
-      dnis: '',
+      dnis: call?.dnis ?? '',
       eventTime,
-      holdConnId: '',
-      jobId: '',
-      mid: '',
-      name: '',
+      holdConnId: call?.holdConnId ?? '',
+      jobId: call?.jobId ?? '',
+      mid: call?.mid ?? '',
+      name: call?.name ?? '',
       status,
-      subSessionId: '',
+      subSessionId: call?.subSessionId ?? '',
       supportNewFunction: '1',
       time: new Date(now).toISOString(),
-      callDirection: '',
-      releasedBy: '',
-      releaseReason: '',
-      location: null,
-      ...call,
+      callDirection: call?.callDirection ?? '',
+      releasedBy: call?.releasedBy ?? '',
+      releaseReason: call?.releaseReason ?? '',
+      location: call?.location ?? null,
       instanceId,
       agentId,
-      breakReason: state.breakReason,
+      breakReason: this.stateOf(key).breakReason,
       descriptions,
     };
-    this.deps.streams.publish(agentKey(instanceId, agentId), {
+    this.deps.streams.publish(key, {
       sceneType: SceneType.HotlineMessage,
       head: { agentCallCode: code, agentBasicCode: basic, status, eventTime },
       data,
@@ -496,10 +501,13 @@ export class AgentService {
     return status !== AgentBarStatus.Unregistered && status !== AgentBarStatus.AgentCheckout;
   }
 
-  private effectiveAcwSeconds(instanceId: string, agentId: string): number {
-    const state = this.state(instanceId, agentId);
+  private effectiveAcwSeconds(
+    instanceId: string,
+    agentId: string,
+    state = this.state(instanceId, agentId),
+    agent = this.deps.storage.agents.get(instanceId, agentId),
+  ): number {
     if (state.acwSeconds !== null) return state.acwSeconds;
-    const agent = this.deps.storage.agents.get(instanceId, agentId);
     if (agent && agent.acwSeconds !== null) return agent.acwSeconds;
     return this.deps.storage.instances.get(instanceId)?.settings.acwSeconds ?? 1;
   }
@@ -513,9 +521,7 @@ export class AgentService {
     }
   }
 
-  private persist(instanceId: string, agentId: string): void {
-    const state = this.state(instanceId, agentId);
-    const key = agentKey(instanceId, agentId);
+  private persist(key: AgentKey, instanceId: string, agentId: string, state: AgentState): void {
     this.scheduleFlush();
     this.pendingRuntime.set(key, {
       instanceId,
@@ -523,7 +529,8 @@ export class AgentService {
       status: state.status,
       since: state.since,
       breakReason: state.breakReason,
-      activeSkillGroupIds: [...state.activeSkillGroupIds],
+      // States are never changed in place (the machine returns new ones), so the array can be shared.
+      activeSkillGroupIds: state.activeSkillGroupIds,
       acwSeconds: state.acwSeconds,
       idleSince: state.idleSince,
     });
@@ -546,4 +553,32 @@ export class AgentService {
     if (!agent.enabled) throw new HotlineError('AgentDisabled', `Agent "${agentId}" is disabled.`);
     return agent;
   }
+}
+
+type Descriptions = HotlineEventData['descriptions'];
+
+/**
+ * The two languages' texts of a (basic code, event) pair. There are a few dozen pairs and every message carries
+ * one, so each is built once and shared (frozen: it ends up inside messages that are serialized, never changed).
+ */
+const DESCRIPTIONS = new Map<string, Map<EnumWSEventType, Descriptions>>();
+
+function descriptionsOf(basic: ReturnType<typeof basicCodeOf>, code: EnumWSEventType): Descriptions {
+  let byCode = DESCRIPTIONS.get(basic);
+  if (!byCode) {
+    byCode = new Map();
+    DESCRIPTIONS.set(basic, byCode);
+  }
+  let descriptions = byCode.get(code);
+  if (!descriptions) {
+    descriptions = Object.freeze({
+      'zh-CN': Object.freeze({
+        agentBasicDesc: AGENT_BASIC_CODE_TEXT[basic]['zh-CN'],
+        agentCallDesc: WS_EVENT_TEXT[code]['zh-CN'],
+      }),
+      en: Object.freeze({ agentBasicDesc: AGENT_BASIC_CODE_TEXT[basic].en, agentCallDesc: WS_EVENT_TEXT[code].en }),
+    });
+    byCode.set(code, descriptions);
+  }
+  return descriptions;
 }

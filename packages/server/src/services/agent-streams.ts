@@ -33,7 +33,10 @@ export type Frame = Buffer;
  */
 interface Entry {
   readonly seq: number;
-  readonly frames: Map<string, Frame>;
+  /** The default locale's frame. */
+  readonly frame: Frame;
+  /** Other locales' frames, made on first use. */
+  others?: Map<EnumLocale, Frame>;
 }
 
 export interface StreamSubscriber {
@@ -64,11 +67,7 @@ export class AgentStreams {
   publish(key: AgentKey, message: UnsequencedMessage): number {
     const stream = this.streamOf(key);
     stream.seq += 1;
-    const sequenced = { ...message, seq: stream.seq } as NotifyMessage;
-    const entry: Entry = {
-      seq: stream.seq,
-      frames: new Map([[DEFAULT_LOCALE, serialize(sequenced, DEFAULT_LOCALE)]]),
-    };
+    const entry: Entry = { seq: stream.seq, frame: serialize(sequenced(message, stream.seq), DEFAULT_LOCALE) };
     stream.ring.push(entry);
     if (stream.ring.length > this.ringSize) stream.ring.shift();
     for (const subscriber of stream.subscribers) subscriber.send(frameOf(entry, subscriber.locale));
@@ -124,29 +123,35 @@ export class AgentStreams {
 
 const DEFAULT_LOCALE = EnumLocale['zh-CN'];
 
-function serialize(message: NotifyMessage, locale: EnumLocale): Frame {
+/**
+ * The wire form of a pushed message: `type` first, the message's own fields, then `seq`. Built field by field
+ * rather than by spreading: the message's payload is shared, not copied, on a path every status change takes.
+ */
+type NotifyFrame = { type: 'notify' } & NotifyMessage;
+
+function sequenced(message: UnsequencedMessage, seq: number): NotifyFrame {
+  return { type: 'notify', sceneType: message.sceneType, head: message.head, data: message.data, seq } as NotifyFrame;
+}
+
+function serialize(message: NotifyFrame, locale: EnumLocale): Frame {
   // Messages are built in the default locale, so the common case needs no copy.
-  const localized = locale === DEFAULT_LOCALE ? message : localize(message, locale);
-  return Buffer.from(JSON.stringify({ type: 'notify', ...localized }));
+  return Buffer.from(JSON.stringify(locale === DEFAULT_LOCALE ? message : localize(message, locale)));
 }
 
 function frameOf(entry: Entry, locale: EnumLocale): Frame {
-  let frame = entry.frames.get(locale);
+  if (locale === DEFAULT_LOCALE) return entry.frame;
+  let frame = entry.others?.get(locale);
   if (frame === undefined) {
     // The default frame carries both languages in `descriptions`, so any locale can be made from it.
-    const { type: _notify, ...message } = JSON.parse(
-      entry.frames.get(DEFAULT_LOCALE)?.toString() ?? '{}',
-    ) as NotifyMessage & {
-      type: 'notify';
-    };
-    frame = serialize(message, locale);
-    entry.frames.set(locale, frame);
+    frame = serialize(JSON.parse(entry.frame.toString()) as NotifyFrame, locale);
+    entry.others ??= new Map();
+    entry.others.set(locale, frame);
   }
   return frame;
 }
 
 /** `agentBasicDesc` and `agentCallDesc` speak the channel's language; `descriptions` keeps both. */
-function localize(message: NotifyMessage, locale: EnumLocale): NotifyMessage {
+function localize(message: NotifyFrame, locale: EnumLocale): NotifyFrame {
   if (message.sceneType !== SceneType.HotlineMessage) return message;
   const texts = message.data.descriptions[locale === 'en' ? 'en' : 'zh-CN'];
   const data: HotlineEventData = { ...message.data, ...texts };

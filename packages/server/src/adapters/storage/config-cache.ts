@@ -23,12 +23,21 @@ const CACHED_READS = {
 type CachedRepository = keyof typeof CACHED_READS;
 type Method = (...args: unknown[]) => unknown;
 
-export function withConfigCache(storage: Storage): Storage {
-  const cache = new Map<string, unknown>();
-  const clear = () => cache.clear();
+export interface ConfigCacheOptions {
+  /** Values held at most (hits and misses together); past it the cache starts over. */
+  readonly maxValues?: number;
+}
+
+export function withConfigCache(storage: Storage, options: ConfigCacheOptions = {}): Storage {
+  const maxValues = options.maxValues ?? MAX_CACHED_VALUES;
+  const cache: CacheRoot = Object.assign(new Map<string, CacheNode>(), { filled: 0 });
+  const clear = () => {
+    cache.clear();
+    cache.filled = 0;
+  };
   const wrapped: Partial<Record<CachedRepository, unknown>> = {};
   for (const [name, reads] of Object.entries(CACHED_READS) as [CachedRepository, readonly string[]][]) {
-    wrapped[name] = wrapRepository(name, storage[name], new Set(reads), cache, clear);
+    wrapped[name] = wrapRepository(name, storage[name], new Set(reads), cache, clear, maxValues);
   }
   return {
     ...storage,
@@ -56,24 +65,16 @@ function wrapRepository(
   name: string,
   repository: object,
   reads: ReadonlySet<string>,
-  cache: Map<string, unknown>,
+  cache: CacheRoot,
   clear: () => void,
+  maxValues: number,
 ): object {
   const wrapped: Record<string, Method> = {};
   for (const method of methodNames(repository)) {
     const call = (repository as Record<string, Method>)[method]?.bind(repository);
     if (!call) continue;
     wrapped[method] = reads.has(method)
-      ? (...args: unknown[]) => {
-          // Keys are built without allocating arrays: these reads sit on the path of every pushed event.
-          let key = `${name}.${method}`;
-          for (let i = 0; i < args.length; i++) key += `\u0000${String(args[i])}`;
-          const hit = cache.get(key);
-          if (hit !== undefined || cache.has(key)) return hit;
-          const value = deepFreeze(call(...args));
-          cache.set(key, value);
-          return value;
-        }
+      ? cachedRead(cache, `${name}.${method}`, call, maxValues)
       : (...args: unknown[]) => {
           clear();
           try {
@@ -86,6 +87,65 @@ function wrapRepository(
   }
   return wrapped;
 }
+
+/**
+ * One cached read. Values are found by walking one map per argument (a trie keyed by the arguments themselves),
+ * never by building a string key: these reads sit on the path of every pushed event, and a concatenated key is
+ * a new string to allocate and hash on every call, while the ids passed in are usually the same string objects
+ * (their hash already computed). Reads take at most three arguments, so the common arities avoid a rest array.
+ */
+function cachedRead(cache: CacheRoot, read: string, call: Method, maxValues: number): Method {
+  const nodeOf = (): CacheNode => {
+    let node = cache.get(read);
+    if (!node) {
+      node = new CacheNode();
+      cache.set(read, node);
+    }
+    return node;
+  };
+  const lookup = (args: ArrayLike<unknown>): unknown => {
+    let node = nodeOf();
+    for (let i = 0; i < args.length; i++) node = node.child(args[i]);
+    if (node.filled) return node.value;
+    // Misses are cached too (unknown ids are asked again and again), so a flood of made-up ids must not grow the
+    // cache without bound: past the cap it starts over.
+    if (++cache.filled > maxValues) {
+      cache.clear();
+      cache.filled = 0;
+      return lookup(args);
+    }
+    const value = deepFreeze(call(...Array.from(args)));
+    node.filled = true;
+    node.value = value;
+    return value;
+  };
+  return function read(this: unknown) {
+    // biome-ignore lint/complexity/noArguments: avoids allocating a rest array on the hot path
+    return lookup(arguments);
+  };
+}
+
+/** A level of the read cache: the value for the arguments so far, and the next argument's levels. */
+class CacheNode {
+  filled = false;
+  value: unknown;
+  private children: Map<unknown, CacheNode> | undefined;
+
+  child(arg: unknown): CacheNode {
+    this.children ??= new Map();
+    let node = this.children.get(arg);
+    if (!node) {
+      node = new CacheNode();
+      this.children.set(arg, node);
+    }
+    return node;
+  }
+}
+
+/** Reads by name (`agents.get`); `filled` counts the values held, to bound the whole. */
+type CacheRoot = Map<string, CacheNode> & { filled: number };
+
+const MAX_CACHED_VALUES = 100_000;
 
 /** Own and prototype methods (repositories may be object literals or class instances). */
 function methodNames(object: object): string[] {

@@ -747,26 +747,36 @@ function toAgentRuntime(row: AgentRuntimeRow): AgentRuntimeRecord {
   };
 }
 
-type AgentRuntimeWrite = Omit<AgentRuntimeRecord, 'activeSkillGroupIds'> & { activeSkillGroupIds: string };
+/** The upsert's parameters, in the order of AGENT_RUNTIME_COLUMNS. */
+type AgentRuntimeWrite = [
+  instanceId: string,
+  agentId: string,
+  status: number,
+  since: number,
+  breakReason: string,
+  activeSkillGroupIds: string,
+  acwSeconds: number | null,
+  idleSince: number | null,
+];
 
 const UPSERT_AGENT_RUNTIME = `INSERT INTO agent_runtime (${AGENT_RUNTIME_COLUMNS})
-  VALUES (@instanceId, @agentId, @status, @since, @breakReason, @activeSkillGroupIds, @acwSeconds, @idleSince)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (instance_id, agent_id) DO UPDATE SET
     status = excluded.status, since = excluded.since, break_reason = excluded.break_reason,
     active_skill_group_ids = excluded.active_skill_group_ids, acw_seconds = excluded.acw_seconds,
     idle_since = excluded.idle_since`;
 
 function toAgentRuntimeWrite(record: AgentRuntimeRecord): AgentRuntimeWrite {
-  return {
-    instanceId: record.instanceId,
-    agentId: record.agentId,
-    status: record.status,
-    since: record.since,
-    breakReason: record.breakReason,
-    activeSkillGroupIds: JSON.stringify(record.activeSkillGroupIds),
-    acwSeconds: record.acwSeconds,
-    idleSince: record.idleSince,
-  };
+  return [
+    record.instanceId,
+    record.agentId,
+    record.status,
+    record.since,
+    record.breakReason,
+    JSON.stringify(record.activeSkillGroupIds),
+    record.acwSeconds,
+    record.idleSince,
+  ];
 }
 
 function agentRuntimeRepository(db: Db): AgentRuntimeRepository {
@@ -785,7 +795,7 @@ function agentRuntimeRepository(db: Db): AgentRuntimeRepository {
     },
     listAll: () => listAll.all().map(toAgentRuntime),
     put(record) {
-      referencing(`runtime of agent ${record.agentId}`, () => put.run(toAgentRuntimeWrite(record)));
+      referencing(`runtime of agent ${record.agentId}`, () => put.run(...toAgentRuntimeWrite(record)));
     },
     remove(instanceId, agentId) {
       remove.run(instanceId, agentId);

@@ -118,6 +118,26 @@ describe('status rows written behind by a worker thread', () => {
     ]);
   });
 
+  it('hands rows over on its own within a fraction of a second, one runtime row per agent however often it changed', async () => {
+    const outside = new Database(path, { readonly: true });
+    try {
+      const count = (table: string) => (outside.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+      // Three bursts of the same agent, no read in between: the newest runtime row wins, every history row stays.
+      storage.writeStatus(burst('i1', 'a1', 3, 1_000));
+      storage.writeStatus(burst('i1', 'a1', 2, 2_000));
+      storage.writeStatus(burst('i1', 'a1', 1, 3_000));
+      const deadline = Date.now() + 5_000;
+      while (count('state_history') < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(count('state_history')).toBe(6);
+      expect(outside.prepare('SELECT agent_id, since, status FROM agent_runtime').all()).toEqual([
+        { agent_id: 'a1', since: 3_000, status: AgentBarStatus.AgentBreak },
+      ]);
+    } finally {
+      outside.close();
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('does not bring back the runtime row of an agent removed right after its last change', () => {
     storage.writeStatus(burst('i1', 'a2', 1));
     storage.agents.remove('i1', 'a2');

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type { StateHistoryEntry } from '@openhotline/protocol';
 import type Database from 'better-sqlite3';
 import type { Storage } from './storage.js';
 
@@ -16,21 +17,28 @@ import type { Storage } from './storage.js';
  * - main-thread writes that could collide with status rows (removing an agent, a skill group or an instance, and
  *   every `transaction`) first wait for the worker, so the two writers never hold the lock in a cycle and a row
  *   never lands after the delete that should have removed it;
- * - `close()` waits for the worker to finish, so a clean stop loses nothing; a crash may lose the last few
- *   milliseconds of status rows (as `synchronous = NORMAL` already may), never corrupt anything.
+ * - `close()` waits for the worker to finish, so a clean stop loses nothing; a crash may lose the status rows of
+ *   the last BATCH_MS (a fifth of a second: the in-memory state is the truth, and an agent's status at a crash is
+ *   resolved at the next start anyway), never corrupt anything.
  * Status writes are no longer part of the caller's transaction: a rollback does not take them back. The agent
  * service never relied on that (its in-memory state is the truth; storage follows it).
  *
  * An in-memory database cannot be shared with a worker, so it keeps writing inline (tests of the storage itself).
  */
 
-/** The statements the worker runs, by index: [0] upserts a runtime row (named params), [1] appends history. */
+/** The statements the worker runs, by index: [0] upserts a runtime row, [1] appends history (positional params). */
 export interface StatusStatements {
   readonly upsertRuntime: string;
   readonly appendHistory: string;
-  /** The row the upsert takes, from a record (the same conversion the inline path uses). */
-  runtimeParams(record: Parameters<Storage['agentRuntime']['put']>[0]): Record<string, unknown>;
+  /** The upsert's parameters for a record (the same conversion the inline path uses). */
+  runtimeParams(record: Parameters<Storage['agentRuntime']['put']>[0]): readonly unknown[];
 }
+
+/** Parameters of each statement, by index: a write is its index followed by that many values. */
+const ARITIES = [8, 7] as const;
+
+/** How long status rows wait to be handed to the worker, at most (see schedulePost). */
+const BATCH_MS = 200;
 
 export interface StatusWriteBehindOptions {
   /** Told when the worker could not write a row (it writes the others), or when the worker itself failed. */
@@ -39,7 +47,12 @@ export interface StatusWriteBehindOptions {
   readonly settleTimeoutMs?: number;
 }
 
-type Write = readonly [statement: 0 | 1, params: unknown];
+/**
+ * Pending writes as one flat list of primitives: a statement index, then its parameters, then the next write.
+ * Crossing to the worker, a list of numbers and strings is copied about three times faster than the same rows as
+ * objects or tuples, and building it allocates nothing per row: this runs on every status change.
+ */
+type Writes = unknown[];
 
 /**
  * The worker's whole program. It is plain JavaScript evaluated in the worker (not a module file) so that it runs
@@ -56,10 +69,17 @@ db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
 const statements = workerData.statements.map((sql) => db.prepare(sql));
+const arities = workerData.arities;
 const progress = new Int32Array(workerData.progress);
-const runAll = db.transaction((writes) => {
-  for (const [index, params] of writes) statements[index].run(params);
-});
+const eachWrite = (writes, run) => {
+  for (let i = 0; i < writes.length; ) {
+    const index = writes[i];
+    const end = i + 1 + arities[index];
+    run(statements[index], writes.slice(i + 1, end));
+    i = end;
+  }
+};
+const runAll = db.transaction((writes) => eachWrite(writes, (statement, params) => statement.run(params)));
 parentPort.on('message', (batch) => {
   if (batch === 'close') {
     try {
@@ -74,13 +94,13 @@ parentPort.on('message', (batch) => {
   try {
     runAll(batch.writes);
   } catch {
-    for (const [index, params] of batch.writes) {
+    eachWrite(batch.writes, (statement, params) => {
       try {
-        statements[index].run(params);
+        statement.run(params);
       } catch (error) {
         parentPort.postMessage({ type: 'dropped', message: String(error && error.message) });
       }
-    }
+    });
   }
   Atomics.store(progress, 0, batch.seq);
   Atomics.notify(progress, 0);
@@ -104,32 +124,40 @@ export function withStatusWriteBehind(
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       path: db.name,
       statements: [statements.upsertRuntime, statements.appendHistory],
+      arities: ARITIES,
       progress: progress.buffer,
     },
   });
-  let pending: Write[] = [];
+  /** History rows, flat (see Writes), in the order they happened. */
+  let pending: Writes = [];
+  /**
+   * The newest runtime row of each agent since the last hand-over: only the last state of an agent matters, so an
+   * agent that changed status twice in one batch costs one upsert.
+   */
+  let pendingRuntime = new Map<string, Map<string, readonly unknown[]>>();
   let posted = 0;
-  let postScheduled = false;
+  let postTimer: NodeJS.Timeout | undefined;
   let closing = false;
 
   const inline = [db.prepare(statements.upsertRuntime), db.prepare(statements.appendHistory)] as const;
   /** After the worker failed: write on this thread, as before there was a worker. */
-  const writeInline = (writes: readonly Write[]) => {
-    for (const [index, params] of writes) {
+  const writeInline = (writes: Writes) => {
+    for (let i = 0; i < writes.length; ) {
+      const index = writes[i] as 0 | 1;
+      const end = i + 1 + ARITIES[index];
       try {
-        inline[index].run(params as Record<string, unknown>);
+        inline[index].run(writes.slice(i + 1, end));
       } catch (error) {
         report(`status row dropped: ${error instanceof Error ? error.message : String(error)}`);
       }
+      i = end;
     }
   };
   const abandon = (why: string) => {
     if (!worker) return;
     worker = undefined;
     report(why);
-    const unsent = pending;
-    pending = [];
-    writeInline(unsent);
+    writeInline(takePending());
   };
   worker.on('message', (message: { type?: string; message?: string }) => {
     if (message?.type === 'dropped') report(`status row dropped: ${message.message ?? ''}`);
@@ -141,25 +169,51 @@ export function withStatusWriteBehind(
   // The worker must not keep the process alive on its own; the server's close() settles it.
   worker.unref();
 
+  /** Everything pending as one flat list: runtime rows first (one per agent), then the history rows. */
+  const takePending = (): Writes => {
+    const writes: Writes = [];
+    for (const agents of pendingRuntime.values()) for (const params of agents.values()) writes.push(0, ...params);
+    for (let i = 0; i < pending.length; i++) writes.push(pending[i]);
+    pending = [];
+    pendingRuntime = new Map();
+    return writes;
+  };
   const post = () => {
-    postScheduled = false;
-    if (pending.length === 0) return;
+    if (postTimer) clearTimeout(postTimer);
+    postTimer = undefined;
+    if (pending.length === 0 && pendingRuntime.size === 0) return;
+    const writes = takePending();
     if (!worker) {
-      writeInline(pending);
-      pending = [];
+      writeInline(writes);
       return;
     }
     posted += 1;
-    worker.postMessage({ seq: posted, writes: pending });
-    pending = [];
+    worker.postMessage({ seq: posted, writes });
   };
-  const enqueue = (write: Write) => {
-    pending.push(write);
-    // One message per burst: everything written in this synchronous run goes together.
-    if (!postScheduled) {
-      postScheduled = true;
-      queueMicrotask(post);
+  /**
+   * Rows are handed over every BATCH_MS rather than per burst: the worker then commits a few large transactions
+   * instead of many small ones (each commit rewrites the pages it touched), which at a thousand busy agents is most
+   * of its CPU, on a machine where that CPU is taken from the event loop and the sockets. Readers never see the
+   * delay: every read and every main-thread write hands over and waits first.
+   */
+  const schedulePost = () => {
+    if (!postTimer) {
+      postTimer = setTimeout(post, BATCH_MS);
+      postTimer.unref();
     }
+  };
+  const enqueueRuntime = (record: Parameters<Storage['agentRuntime']['put']>[0]) => {
+    let agents = pendingRuntime.get(record.instanceId);
+    if (!agents) {
+      agents = new Map();
+      pendingRuntime.set(record.instanceId, agents);
+    }
+    agents.set(record.agentId, statements.runtimeParams(record));
+    schedulePost();
+  };
+  const enqueueHistory = (instanceId: string, agentId: string, entry: StateHistoryEntry) => {
+    pending.push(1, instanceId, agentId, entry.at, entry.from, entry.to, entry.cmd, entry.breakReason);
+    schedulePost();
   };
   /** Hands over what is pending and waits until the worker has written everything it was given. */
   const settle = () => {
@@ -194,22 +248,19 @@ export function withStatusWriteBehind(
     agentRuntime: {
       get: settled(agentRuntime.get.bind(agentRuntime)),
       listAll: settled(agentRuntime.listAll.bind(agentRuntime)),
-      put: (record) => enqueue([0, statements.runtimeParams(record)]),
+      put: enqueueRuntime,
       remove: settled(agentRuntime.remove.bind(agentRuntime)),
     },
     stateHistory: {
-      append: (instanceId, agentId, entry) =>
-        enqueue([1, [instanceId, agentId, entry.at, entry.from, entry.to, entry.cmd, entry.breakReason]]),
+      append: enqueueHistory,
       list: settled(stateHistory.list.bind(stateHistory)),
     },
     agents: { ...bindAll(agents), remove: settled(agents.remove.bind(agents)) },
     skillGroups: { ...bindAll(skillGroups), remove: settled(skillGroups.remove.bind(skillGroups)) },
     instances: { ...bindAll(instances), remove: settled(instances.remove.bind(instances)) },
     writeStatus({ runtime, history }) {
-      for (const record of runtime) enqueue([0, statements.runtimeParams(record)]);
-      for (const { instanceId, agentId, entry } of history) {
-        enqueue([1, [instanceId, agentId, entry.at, entry.from, entry.to, entry.cmd, entry.breakReason]]);
-      }
+      for (const record of runtime) enqueueRuntime(record);
+      for (const { instanceId, agentId, entry } of history) enqueueHistory(instanceId, agentId, entry);
     },
     transaction<T>(fn: () => T): T {
       settleOutsideTransaction();

@@ -151,7 +151,7 @@ export interface AgentRuntimeRecord {
   readonly status: AgentBarStatus;
   readonly since: number;
   readonly breakReason: string;
-  readonly activeSkillGroupIds: string[];
+  readonly activeSkillGroupIds: readonly string[];
   /** The after-call work seconds chosen at check-in, or null for the configured default. */
   readonly acwSeconds: number | null;
   /** Epoch ms when the agent last became ready (the ACD's longest-idle order). */
