@@ -2,7 +2,8 @@
  * The media benchmark's load generator, a child process of the benchmark (so the server's CPU figure, read with
  * `process.cpuUsage()` in the parent, never includes it). Its endpoints play the parties of calls: WebRTC peers
  * (werift, as the agents' browsers) and plain RTP sockets (for the rtpengine comparison). Each speaking endpoint
- * sends one 20 ms PCMU frame every 20 ms whose payload carries its number, a counter and the send time, and each
+ * sends one 20 ms frame every 20 ms, in the negotiated codec's RTP clock (Opus between WebRTC peers, as browsers
+ * negotiate it; PCMU on plain RTP), whose payload carries its number, a counter and the send time, and each
  * receiving endpoint checks what arrives: loss from the counters, latency from the send time (both ends are in
  * this process, so one clock). The protocol is in media-messages.ts.
  */
@@ -262,7 +263,11 @@ async function stop(): Promise<void> {
 
 // ---------------------------------------------------------------- WebRTC peers --------------------------------
 
-/** A party's browser: a werift peer offering PCMU, as the SDK's RTCPeerConnection does. */
+/**
+ * A party's browser: a werift peer offering Opus first, then PCMU, as the SDK's RTCPeerConnection does. Its payloads
+ * are not real Opus: the engine relays Opus between two Opus lines without decoding, and the check that each frame
+ * arrives intact (speaker, counter) is the proof that it did.
+ */
 class WebRtcPeer implements LoadEndpoint {
   readonly pc: RTCPeerConnection;
   private readonly transceiver: RTCRtpTransceiver;
@@ -326,9 +331,16 @@ class WebRtcPeer implements LoadEndpoint {
   }
 
   send(payload: Buffer): void {
+    const codec = this.transceiver.sender.codec;
+    if (!codec) return;
     this.sequence = (this.sequence + 1) & 0xffff;
-    this.timestamp = (this.timestamp + 160) >>> 0;
-    const header = new RtpHeader({ payloadType: 0, sequenceNumber: this.sequence, timestamp: this.timestamp });
+    // 20 ms in the negotiated codec's clock: 960 ticks for Opus, 160 for PCMU.
+    this.timestamp = (this.timestamp + codec.clockRate / 50) >>> 0;
+    const header = new RtpHeader({
+      payloadType: codec.payloadType,
+      sequenceNumber: this.sequence,
+      timestamp: this.timestamp,
+    });
     this.transceiver.sender.sendRtp(new RtpPacket(header, payload)).catch(() => undefined);
   }
 

@@ -9,7 +9,7 @@ import type { FromLoad, MediaPath, PathReport, ToLoad } from './media-messages.j
 import { findRtpengine, plainSdp, type Rtpengine, sdpAudioPort, startRtpengine } from './media-rtpengine.js';
 
 /**
- * The media engine under load: N concurrent calls, each two WebRTC lines (ICE + DTLS-SRTP, PCMU) bridged in our
+ * The media engine under load: N concurrent calls, each two WebRTC lines (ICE + DTLS-SRTP, Opus) bridged in our
  * engine, with a load generator in a child process that sends and checks real RTP. Per N: the server's CPU per
  * call, packet loss, the latency the relay adds, and the time from `bridge()` to the first audio at each end.
  * Where rtpengine is installed, it relays the same streams (plain RTP) in the same run, for a CPU ratio.
@@ -591,7 +591,7 @@ async function run(progress: (line: string) => void): Promise<BenchmarkResult> {
   notes.push(
     `${cores} cores. Our engine (createWeriftMediaEngine) in this process; the load generator in a child process ` +
       `(its CPU is the "generator" column, never counted as the server's). A call is two WebRTC lines (ICE + ` +
-      `DTLS-SRTP, PCMU, 50 packets/s each way) bridged in the engine. Medians of ${REPETITIONS} repetitions of ` +
+      `DTLS-SRTP, Opus relayed untouched, 50 packets/s each way) bridged in the engine. Medians of ${REPETITIONS} repetitions of ` +
       `${WINDOW_MS / 1000} s after ${WARM_MS / 1000} s of warm-up; "lost" is the total over all repetitions.`,
     `relay ms: one-way latency through the engine minus the same through ${DIRECT_PAIRS} WebRTC pairs connected ` +
       `directly inside the generator in the same repetition. answer→audio: from bridge() to the first packet ` +

@@ -218,14 +218,14 @@ describe('a call from the page carries audio both ways', () => {
     expect((await pageHears(page, CUSTOMER_HZ)).audibleShare).toBeGreaterThan(0.5);
     expect(pcmHears(secondParty?.heard() ?? new Int16Array(), AGENT_HZ).audibleShare).toBeGreaterThan(0.5);
     expect(await run(page, 'window.__peerConnections.length')).toBe(1);
-    // The line: no STUN server, PCMU both ways.
+    // The line: no STUN server, Opus both ways (the customer's PCMU is transcoded on the server).
     expect(await run(page, 'window.__peerConnections[0].getConfiguration().iceServers')).toEqual([]);
     expect(
       await run(
         page,
         `window.__peerConnections[0].getStats().then((r) => [...r.values()].filter((s) => s.type === 'codec').map((s) => s.mimeType))`,
       ),
-    ).toEqual(['audio/PCMU', 'audio/PCMU']);
+    ).toEqual(['audio/opus', 'audio/opus']);
     expect(await run(page, 'APIs.callHangup().then((r) => r.ok)')).toBe(true);
 
     await checkOut(page);

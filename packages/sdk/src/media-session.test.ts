@@ -9,8 +9,8 @@ import {
   MediaFailure,
   type MediaHost,
   type MediaSession,
-  pcmuFirst,
   QUALITY_INTERVAL_MS,
+  serverCodecsFirst,
 } from './media-session';
 import { SoftPhone } from './softphone';
 import { collect, FakeSocket, flush, makePhone, notify } from './test-support/fakes';
@@ -375,15 +375,17 @@ afterEach(() => {
 // ------------------------------------------------------------------ the tests
 
 describe('opening the line at check-in', () => {
-  it('offers one sendrecv audio line without STUN, PCMU and telephone-event/8000 first, then adds the microphone', async () => {
+  it('offers one sendrecv audio line without STUN, Opus, PCMU and telephone-event first, then adds the microphone', async () => {
     const { session, offers, gum } = setup();
     session.connect(true);
     await flush();
     const pc = FakePeerConnection.latest();
     expect(pc.config).toEqual({ iceServers: [] });
     expect(pc.transceivers.map((t) => t.direction)).toEqual(['sendrecv']);
-    expect(pc.transceivers[0]?.codecs?.slice(0, 2)).toEqual([
+    expect(pc.transceivers[0]?.codecs?.slice(0, 4)).toEqual([
+      { mimeType: 'audio/opus', clockRate: 48_000, channels: 2 },
       { mimeType: 'audio/PCMU', clockRate: 8000 },
+      { mimeType: 'audio/telephone-event', clockRate: 48_000 },
       { mimeType: 'audio/telephone-event', clockRate: 8000 },
     ]);
     expect(pc.transceivers[0]?.codecs).toHaveLength(CODECS.length);
@@ -395,14 +397,31 @@ describe('opening the line at check-in', () => {
   });
 
   it('keeps the browser order otherwise, and tolerates a browser without setCodecPreferences', () => {
-    expect(pcmuFirst(CODECS).map((c) => `${c.mimeType}/${c.clockRate}`)).toEqual([
-      'audio/PCMU/8000',
-      'audio/telephone-event/8000',
+    expect(serverCodecsFirst(CODECS).map((c) => `${c.mimeType}/${c.clockRate}`)).toEqual([
       'audio/opus/48000',
+      'audio/PCMU/8000',
+      'audio/telephone-event/48000',
+      'audio/telephone-event/8000',
       'audio/red/48000',
       'audio/G722/8000',
       'audio/PCMA/8000',
+    ]);
+    // Whatever order the browser lists them in, and with other clocks of telephone-event left where they were.
+    const shuffled = [
+      { mimeType: 'audio/telephone-event', clockRate: 16_000 },
+      { mimeType: 'audio/G722', clockRate: 8000 },
+      { mimeType: 'audio/telephone-event', clockRate: 8000 },
+      { mimeType: 'audio/PCMU', clockRate: 8000 },
+      { mimeType: 'audio/telephone-event', clockRate: 48_000 },
+      { mimeType: 'audio/OPUS', clockRate: 48_000 },
+    ];
+    expect(serverCodecsFirst(shuffled).map((c) => `${c.mimeType}/${c.clockRate}`)).toEqual([
+      'audio/OPUS/48000',
+      'audio/PCMU/8000',
       'audio/telephone-event/48000',
+      'audio/telephone-event/8000',
+      'audio/telephone-event/16000',
+      'audio/G722/8000',
     ]);
   });
 

@@ -8,7 +8,8 @@
  * maths, so bundling it separately duplicates nothing.
  *
  * The line (docs/media.md): the browser offers, the server answers, candidates trickle both ways over the live
- * channel. The server speaks only PCMU, so PCMU (and telephone-event) go first in the offer. Answering a call
+ * channel. The server prefers Opus and also speaks PCMU, so those two (and telephone-event) go first in the offer:
+ * between two browsers the server then relays Opus untouched. Answering a call
  * re-points audio on the server: no new ICE or DTLS. A new channel connection (reload, reconnect) or a network
  * change renegotiates the same line with an ICE restart; the latest offer's channel owns the line.
  */
@@ -158,14 +159,23 @@ export function browserEnvironment(): MediaEnvironment {
   };
 }
 
-/** PCMU first, then telephone-event/8000 (DTMF), then the rest in the browser's order: the server speaks PCMU. */
-export function pcmuFirst<C extends { readonly mimeType: string; readonly clockRate: number }>(
+/**
+ * The codecs the server speaks first, in its order: Opus, then PCMU (G.711, which an operator may force), then
+ * telephone-event (DTMF) at 48 kHz (Opus's clock) and at 8 kHz (PCMU's); then the rest in the browser's order. The
+ * server answers with the first of its own list that the offer has, so this order only makes sure both are offered
+ * and that a browser that would not list one (or would put RED or G.722 first) still has them up front.
+ */
+export function serverCodecsFirst<C extends { readonly mimeType: string; readonly clockRate: number }>(
   codecs: readonly C[],
 ): C[] {
   const rank = ({ mimeType, clockRate }: C) => {
     const mime = mimeType.toLowerCase();
-    return mime === 'audio/pcmu' ? 0 : mime === 'audio/telephone-event' && clockRate === 8000 ? 1 : 2;
+    if (mime === 'audio/opus') return 0;
+    if (mime === 'audio/pcmu') return 1;
+    if (mime === 'audio/telephone-event') return clockRate === 48_000 ? 2 : clockRate === 8000 ? 3 : 4;
+    return 4;
   };
+  // Array.prototype.sort is stable: equal ranks keep the browser's order.
   return [...codecs].sort((a, b) => rank(a) - rank(b));
 }
 
@@ -385,9 +395,9 @@ class BrowserMediaSession implements MediaSession {
     const codecs = this.env.capabilities?.('audio')?.codecs;
     if (codecs && typeof transceiver.setCodecPreferences === 'function') {
       try {
-        transceiver.setCodecPreferences(pcmuFirst(codecs));
+        transceiver.setCodecPreferences(serverCodecsFirst(codecs));
       } catch {
-        // The browser's own order offers PCMU too; the server picks it either way.
+        // The browser's own order offers Opus and PCMU too; the server picks from them either way.
       }
     }
     for (const [target, type] of this.env.network) target.addEventListener(type, this.onNetworkChange);

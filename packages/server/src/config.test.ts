@@ -70,4 +70,14 @@ describe('loading the configuration', () => {
   it('lists every problem at once', () => {
     expect(problemsOf(() => loadConfig({ env: { PORT: 'x', OPENHOTLINE_TOKEN_TTL_SECONDS: 'y' } }))).toHaveLength(2);
   });
+
+  it('takes the media codecs in preference order, and refuses unknown, repeated or no codecs', () => {
+    const media = (codecs: unknown) => tempFile(JSON.stringify({ media: { enabled: true, codecs } }));
+    expect(loadConfig({ file: media(['pcmu']), env: {} }).media.codecs).toEqual(['pcmu']);
+    expect(loadConfig({ file: media(['pcmu', 'opus']), env: {} }).media.codecs).toEqual(['pcmu', 'opus']);
+    expect(loadConfig({ env: {} }).media.codecs).toBeUndefined();
+    for (const wrong of [['g729'], ['opus', 'opus'], [], 'opus']) {
+      expect(problemsOf(() => loadConfig({ file: media(wrong), env: {} })).join('\n')).toContain('media.codecs');
+    }
+  });
 });

@@ -48,6 +48,13 @@ export const ConfigSchema = Type.Object(
         ),
         /** What virtual customers say: an 8 or 16 kHz mono WAV file; default a 1000 Hz tone. */
         promptWav: Type.Optional(Type.String({ minLength: 1 })),
+        /**
+         * The audio codecs agent lines may use, in preference order; default `["opus", "pcmu"]`. `["pcmu"]` forces
+         * G.711 on every line (no transcoding to or from browsers, more bandwidth).
+         */
+        codecs: Type.Optional(
+          Type.Array(Type.Union([Type.Literal('opus'), Type.Literal('pcmu')]), { minItems: 1, uniqueItems: true }),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -212,12 +219,17 @@ export function loadConfig(sources: ConfigSources = {}): ServerConfig {
 
   if (problems.length === 0) {
     for (const error of Value.Errors(ConfigSchema, merged)) {
-      const key = error.path.replace(/^\//, '').split('/')[0] ?? '';
-      const envName = Object.entries(ENV).find(([, v]) => v.key === key)?.[0];
+      // The whole path of a nested key (media.codecs.0), so the message points at the value that is wrong.
+      const path = error.path.replace(/^\//, '').split('/').filter(Boolean);
+      const key = path[0] ?? '';
+      const envName =
+        path.length === 1
+          ? Object.entries(ENV).find(([, v]) => v.key === key)?.[0]
+          : Object.entries(NESTED_ENV).find(([, v]) => v.section === key && v.key === path[1])?.[0];
       const shown = JSON.stringify(error.value);
       problems.push(
         key
-          ? `${key}${envName ? ` (${envName})` : ''}: ${error.message} (got ${shown})`
+          ? `${path.join('.')}${envName ? ` (${envName})` : ''}: ${error.message} (got ${shown})`
           : `${error.message} (got ${shown})`,
       );
     }

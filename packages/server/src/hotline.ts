@@ -107,6 +107,7 @@ export function createHotline(config: ServerConfig, options: HotlineOptions): Ho
     ? createWeriftMediaEngine({
         ...(config.media.announcedAddress ? { announcedAddress: config.media.announcedAddress } : {}),
         ...(config.media.portRange ? { portRange: config.media.portRange } : {}),
+        ...(config.media.codecs ? { codecs: config.media.codecs } : {}),
       })
     : undefined;
   const recording = recordingSettings(config);

@@ -1,10 +1,12 @@
 import { encodeMulaw } from './g711.js';
 import { FRAME_SAMPLES } from './media-clock.js';
+import { OpusEncoder } from './opus.js';
 import { ENGINE_SAMPLE_RATE } from './wav.js';
 
 /**
  * The audio the engine makes up itself: music on hold and ringback. Both are generated in code (no audio files to
- * ship or license) and encoded to μ-law once, so playing them costs a slice per 20 ms frame.
+ * ship or license) and encoded once per codec (μ-law at start-up, Opus the first time an Opus endpoint needs it),
+ * shared by every endpoint, so playing them costs a slice or an array lookup per 20 ms frame.
  */
 
 /** The notes of the hold melody, C major pentatonic without A (A would collide with the 440 Hz test tone). */
@@ -55,8 +57,14 @@ export function ringbackPcm(tone: RingbackTone): Int16Array {
   return pcm;
 }
 
-/** Pre-encoded audio played frame by frame, looping; frames are slices of one buffer (never modified). */
-export class FrameLoop {
+/** Pre-encoded audio played frame by frame, looping. Frames are never modified: many endpoints send the same one. */
+export interface AudioLoop {
+  readonly frames: number;
+  frame(index: number): Buffer;
+}
+
+/** The μ-law loop: frames are slices of one buffer. */
+export class FrameLoop implements AudioLoop {
   private readonly mulaw: Buffer;
   readonly frames: number;
 
@@ -71,5 +79,34 @@ export class FrameLoop {
   frame(index: number): Buffer {
     const start = (index % this.frames) * FRAME_SAMPLES;
     return this.mulaw.subarray(start, start + FRAME_SAMPLES);
+  }
+}
+
+/**
+ * The Opus loop: one packet per 20 ms frame, encoded in order by one encoder (so each packet follows on from the
+ * one before, as a live stream would), which is freed at once. A receiver joining mid-loop, or the wrap from the
+ * last frame to the first, is a jump its decoder handles like any change of talker.
+ */
+export class OpusFrameLoop implements AudioLoop {
+  private readonly packets: Buffer[];
+  readonly frames: number;
+
+  constructor(pcm: Int16Array) {
+    const frames = Math.max(1, Math.ceil(pcm.length / FRAME_SAMPLES));
+    const padded = new Int16Array(frames * FRAME_SAMPLES);
+    padded.set(pcm);
+    const encoder = new OpusEncoder();
+    try {
+      this.packets = Array.from({ length: frames }, (_, i) =>
+        encoder.encode(padded.subarray(i * FRAME_SAMPLES, (i + 1) * FRAME_SAMPLES)),
+      );
+    } finally {
+      encoder.delete();
+    }
+    this.frames = frames;
+  }
+
+  frame(index: number): Buffer {
+    return this.packets[index % this.frames]!;
   }
 }

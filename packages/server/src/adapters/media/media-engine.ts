@@ -6,9 +6,13 @@
  * The embedded default is werift inside the server process (`createWeriftMediaEngine`); in cluster mode an
  * rtpengine adapter implements the same interface, so nothing here names werift or any of its types.
  *
- * Inside the engine there is one codec, G.711 μ-law (PCMU, 8 kHz, 20 ms frames): bridging two endpoints relays RTP
- * without decoding it, and only hold music, ringback, conference mixing, recording and taps touch PCM.
- * docs/media.md describes the design and the signaling the live channel carries.
+ * Codecs: an agent line speaks what its answer chose — Opus when the browser offers it (every browser does), PCMU
+ * (G.711 μ-law) when it offers only that or the operator allows only G.711; virtual parties (and later SIP legs)
+ * speak PCMU. Bridging two endpoints of the same codec relays RTP without decoding it (Opus between two browsers,
+ * PCMU between two G.711 legs); a bridge between Opus and PCMU decodes once and encodes for the other side. Apart
+ * from that only hold music and ringback (encoded once per codec), conference mixing, recording and taps touch
+ * PCM, which is always 8 kHz mono inside the engine. docs/media.md describes the design, the costs and the
+ * signaling the live channel carries.
  */
 
 /** What the engine reports about an agent line's transport (ICE + DTLS). */
@@ -128,22 +132,30 @@ export interface MediaEngineStats {
   readonly recordings: number;
   /** RTP packets received from endpoints. */
   readonly packetsIn: number;
-  /** Packets forwarded unchanged (payload as received, header rewritten) to a bridged endpoint. */
+  /** Packets forwarded unchanged (payload as received, header rewritten) to a bridged endpoint of the same codec. */
   readonly packetsRelayed: number;
-  /** Frames decoded to PCM for mixing, recording or taps. */
+  /**
+   * Frames decoded to PCM (μ-law or Opus, a concealed lost Opus packet counting as one) for mixing, recording, taps
+   * or a bridge between two codecs. Stays put on a bridge of two endpoints of the same codec with nothing else
+   * listening.
+   */
   readonly framesDecoded: number;
-  /** Frames encoded from PCM (conference mixes). Hold music and ringback are encoded once, at start-up. */
+  /**
+   * Frames encoded from PCM: conference mixes, and what a bridge between two codecs transcodes. Hold music and
+   * ringback are encoded once per codec and not counted.
+   */
   readonly framesEncoded: number;
 }
 
 export interface MediaEngine {
   /**
-   * Answers the browser's offer for an agent line and returns the answer (PCMU and telephone-event only; host
-   * candidates included). Called once at check-in; called again with the same `lineId` and a new offer it
-   * renegotiates the same line (ICE restart after a network change, or a new peer connection after a reload),
-   * keeping the endpoint, its bridge or conference, hold and mute. Calls for one line are handled in order.
-   * Throws MediaError `InvalidSdp`, `NoCommonCodec` (no PCMU in the offer) or `EndpointExists` (id taken by a
-   * non-line endpoint).
+   * Answers the browser's offer for an agent line and returns the answer: one audio codec, the first of the
+   * engine's list (default Opus, then PCMU) that the offer has, and telephone-event in its clock, with the
+   * browser's payload type numbers; host candidates included. Called once at check-in; called again with the same
+   * `lineId` and a new offer it renegotiates the same line (ICE restart after a network change, or a new peer
+   * connection after a reload, which may even change the codec), keeping the endpoint, its bridge or conference,
+   * hold and mute. Calls for one line are handled in order. Throws MediaError `InvalidSdp`, `NoCommonCodec` (none
+   * of the engine's codecs in the offer) or `EndpointExists` (id taken by a non-line endpoint).
    */
   openAgentLine(lineId: string, offerSdp: string, options?: OpenAgentLineOptions): Promise<{ answerSdp: string }>;
   /**
@@ -161,8 +173,9 @@ export interface MediaEngine {
    */
   closeEndpoint(id: string): Promise<void>;
   /**
-   * Connects two endpoints in both directions (RTP relay, no transcoding). Each receiver sees one continuous RTP
-   * stream across re-bridging, hold music and DTMF. Resets both endpoints' waiting audio to `none`.
+   * Connects two endpoints in both directions: an RTP relay when their codecs match, else decoded once and encoded
+   * for the other side. Each receiver sees one continuous RTP stream across re-bridging, hold music and DTMF.
+   * Resets both endpoints' waiting audio to `none`.
    * Throws `UnknownEndpoint`, `InvalidArgument` (same id twice) or `EndpointBusy` (already bridged/conferenced).
    */
   bridge(a: string, b: string): Bridge;
@@ -172,16 +185,16 @@ export interface MediaEngine {
   setMute(endpointId: string, muted: boolean): void;
   /** What an endpoint hears while it is neither bridged, in a conference nor held (ringback while dialing out). */
   setWaitingAudio(endpointId: string, audio: WaitingAudio): void;
-  /** Mixes the endpoints: each hears all the others (decoded, N-1 mixed, re-encoded). Same errors as `bridge`. */
+  /** Mixes the endpoints: each hears all the others (decoded, N-1 mixed, encoded in its codec). Errors as `bridge`. */
   conference(endpointIds: readonly string[]): Conference;
   /** Sends RFC 4733 events to the endpoint (it hears the keys): digits 0-9 * # A-D. Throws `InvalidArgument`. */
   sendDtmf(endpointId: string, digits: string): void;
   /** Records what `left` and `right` say to a stereo WAV. Throws `RecordingExists`, `RecordingFailed` (file). */
   startRecording(recordingId: string, options: RecordingOptions): Promise<Recording>;
   /**
-   * Receives what the endpoint says as 8 kHz PCM, one 20 ms frame (160 samples) per packet, after hold and mute
-   * (a muted agent is not transcribed). The array is shared with other consumers: read it, don't modify it.
-   * Returns the function that removes the tap.
+   * Receives what the endpoint says as 8 kHz PCM whatever its codec, one 20 ms frame (160 samples) per packet (and
+   * one per lost Opus packet the decoder concealed), after hold and mute (a muted agent is not transcribed). The
+   * array is shared with other consumers: read it, don't modify it. Returns the function that removes the tap.
    */
   tap(endpointId: string, onFrame: (pcm: Int16Array) => void): () => void;
   stats(): MediaEngineStats;

@@ -3,11 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MUSIC_ON_HOLD_NOTES_HZ } from './audio-sources.js';
+import type { AudioCodecName } from './codec.js';
+import { decodeMulaw, encodeMulaw } from './g711.js';
 import type { IceCandidateInit, MediaEngine, MediaEngineEvents, OpenAgentLineOptions } from './media-engine.js';
 import { type AgentLineHooks, type AgentLineTransport, MediaSwitch } from './media-switch.js';
+import { liveOpusInstances, OpusDecoder, OpusEncoder } from './opus.js';
 import type { OutgoingPacket } from './outbound-stream.js';
+import { DtmfSendQueue, decodeTelephoneEvent } from './rfc4733.js';
 import { ManualMediaClock } from './test-support/manual-clock.js';
-import { rms, toneEnergy } from './tone.js';
+import { rms, sineWave, toneEnergy } from './tone.js';
 import { readWav } from './wav.js';
 
 /** One second of media clock. */
@@ -33,8 +37,9 @@ let clock: ManualMediaClock;
 let engine: MediaEngine;
 let lines: FakeLine[];
 
-/** An agent line without WebRTC: records what the switch asks of it. */
+/** An agent line without WebRTC: records what the switch asks of it. Its codec is what a test says it negotiated. */
 class FakeLine implements AgentLineTransport {
+  codec: AudioCodecName = 'pcmu';
   readonly candidates: (IceCandidateInit | null)[] = [];
   readonly offers: string[] = [];
   readonly written: OutgoingPacket[] = [];
@@ -499,6 +504,7 @@ describe('agent lines, as the switch drives them', () => {
     for (let i = 0; i < 2 * SECOND; i++) {
       line.hooks.packet({
         kind: 'audio',
+        codec: 'pcmu',
         ssrc: 7,
         timestamp: i * 160,
         marker: false,
@@ -519,5 +525,319 @@ describe('agent lines, as the switch drives them', () => {
   it('refuses an agent line on the id of a virtual party', () => {
     engine.createVirtualParty('x', { prompt: { toneHz: 440 } });
     expect(() => engine.openAgentLine('x', 'offer')).toThrow(expect.objectContaining({ code: 'EndpointExists' }));
+  });
+});
+
+// ---- Opus -------------------------------------------------------------------------------------------------------
+
+/** Opens a fake agent line that negotiated `codec`. */
+async function openLine(id: string, codec: AudioCodecName): Promise<FakeLine> {
+  const answered = engine.openAgentLine(id, `offer for ${id}`);
+  await nextTurn();
+  const line = lines.find((candidate) => candidate.id === id)!;
+  line.codec = codec;
+  line.release!();
+  await answered;
+  return line;
+}
+
+/**
+ * A browser on a fake line: says a tone as one RTP packet per tick in the line's codec (Opus: its own encoder, 960
+ * ticks a packet), and can press keys as telephone-event/48000 or /8000. `say()` is called before each tick.
+ */
+class FakeBrowser {
+  readonly encoder = new OpusEncoder();
+  private readonly tone: Int16Array;
+  private frame = 0;
+  private timestamp = 123_456;
+  private readonly keys = new DtmfSendQueue();
+  readonly sent: Buffer[] = [];
+
+  constructor(
+    readonly line: FakeLine,
+    hz: number,
+    readonly ssrc = 42,
+  ) {
+    this.tone = sineWave(hz, 8000, 8000, 0.3);
+  }
+
+  say(): void {
+    const codec = this.line.codec;
+    const ticks = codec === 'opus' ? 960 : 160;
+    const now = this.timestamp;
+    this.timestamp = (this.timestamp + ticks) >>> 0;
+    const key = this.keys.next(now, ticks);
+    if (key) {
+      if (key.packet) this.line.hooks.packet({ kind: 'dtmf', codec, ssrc: this.ssrc, ...key.packet });
+      return;
+    }
+    const start = (this.frame++ % 50) * 160;
+    const pcm = this.tone.subarray(start, start + 160);
+    const payload = codec === 'opus' ? this.encoder.encode(pcm) : encodeMulaw(pcm);
+    this.sent.push(payload);
+    this.line.hooks.packet({ kind: 'audio', codec, ssrc: this.ssrc, timestamp: now, marker: false, payload });
+  }
+
+  pressKeys(digits: string): void {
+    this.keys.enqueue(digits);
+  }
+
+  close(): void {
+    this.encoder.delete();
+  }
+}
+
+/** Moves the clock `ticks` times, each browser saying its packet first (as real browsers keep sending). */
+function run(ticks: number, browsers: readonly FakeBrowser[]): void {
+  for (let i = 0; i < ticks; i++) {
+    for (const browser of browsers) browser.say();
+    clock.tick();
+  }
+}
+
+/** What a fake line was sent: its audio decoded to 8 kHz PCM with a decoder of its own, as a browser would. */
+function heardOn(line: FakeLine, from = 0): Int16Array {
+  const audio = line.written.slice(from).filter((packet) => packet.kind === 'audio');
+  const decoder = new OpusDecoder();
+  try {
+    const frames = audio.map((packet) =>
+      packet.codec === 'opus' ? decoder.decode(packet.payload) : decodeMulaw(packet.payload),
+    );
+    const out = new Int16Array(frames.reduce((sum, frame) => sum + frame.length, 0));
+    let offset = 0;
+    for (const frame of frames) {
+      out.set(frame, offset);
+      offset += frame.length;
+    }
+    return out;
+  } finally {
+    decoder.delete();
+  }
+}
+
+/** Timestamp steps between consecutive packets written to a line. */
+function steps(packets: readonly OutgoingPacket[]): number[] {
+  return packets.slice(1).map((packet, i) => (packet.timestamp - packets[i]!.timestamp) >>> 0);
+}
+
+describe('Opus agent lines', () => {
+  let browsers: FakeBrowser[];
+  let baseline: number;
+  beforeEach(() => {
+    browsers = [];
+    baseline = liveOpusInstances();
+  });
+  afterEach(async () => {
+    for (const browser of browsers) browser.close();
+    await engine.close();
+    // Every encoder and decoder the engine made is freed once its endpoints are gone.
+    expect(liveOpusInstances()).toBe(baseline);
+  });
+  const browser = (line: FakeLine, hz: number) => {
+    const made = new FakeBrowser(line, hz);
+    browsers.push(made);
+    return made;
+  };
+
+  it('relay Opus to Opus as it came: the exact payload bytes, 960-tick steps, nothing decoded or encoded', async () => {
+    const a = browser(await openLine('agent-a', 'opus'), 440);
+    const b = browser(await openLine('agent-b', 'opus'), 1000);
+    engine.bridge('agent-a', 'agent-b');
+    run(SECOND, [a, b]);
+    const toB = b.line.written;
+    expect(toB).toHaveLength(SECOND);
+    // The very Buffer objects a sent: not a copy, not a re-encode.
+    toB.forEach((packet, i) => {
+      expect(packet.codec).toBe('opus');
+      expect(packet.payload).toBe(a.sent[i]);
+    });
+    expect(steps(toB).every((step) => step === 960)).toBe(true);
+    expect(energy(heardOn(b.line).subarray(1600), 440)).toBeGreaterThan(0.9);
+    expect(energy(heardOn(a.line).subarray(1600), 1000)).toBeGreaterThan(0.9);
+    expect(engine.stats()).toMatchObject({ packetsRelayed: 2 * SECOND, framesDecoded: 0, framesEncoded: 0 });
+  });
+
+  it('transcode between an Opus line and a PCMU party, both ways, and each hears the other', async () => {
+    const agent = browser(await openLine('agent', 'opus'), 440);
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: 1000 } });
+    engine.bridge('agent', 'customer');
+    run(SECOND, [agent]);
+    const toAgent = agent.line.written;
+    expect(toAgent.length).toBe(SECOND);
+    expect(toAgent.every((packet) => packet.codec === 'opus' && packet.payload.length < 160)).toBe(true);
+    expect(steps(toAgent).every((step) => step === 960)).toBe(true);
+    expect(energy(heardOn(agent.line).subarray(1600), 1000)).toBeGreaterThan(0.9);
+    expect(energy(customer.heard().subarray(1600), 440)).toBeGreaterThan(0.9);
+    // One decode and one encode per packet each way; nothing went through untouched.
+    expect(engine.stats()).toMatchObject({
+      packetsRelayed: 0,
+      framesDecoded: 2 * SECOND,
+      framesEncoded: 2 * SECOND,
+    });
+  });
+
+  it('share one decode between the transcode and the PCM consumers, and hand them 8 kHz frames', async () => {
+    const agent = browser(await openLine('agent', 'opus'), 440);
+    engine.createVirtualParty('customer', { prompt: { toneHz: 1000 } });
+    engine.bridge('agent', 'customer');
+    const frames: Int16Array[] = [];
+    engine.tap('agent', (pcm) => frames.push(pcm));
+    run(SECOND, [agent]);
+    expect(frames).toHaveLength(SECOND);
+    expect(frames.every((frame) => frame.length === 160)).toBe(true);
+    expect(energy(frames.at(-1)!, 440)).toBeGreaterThan(0.9);
+    expect(engine.stats().framesDecoded).toBe(2 * SECOND);
+  });
+
+  it('conceal a lost Opus packet for the PCM consumers, and drop a late one', async () => {
+    const line = await openLine('agent', 'opus');
+    const frames: Int16Array[] = [];
+    engine.tap('agent', (pcm) => frames.push(pcm));
+    const encoder = new OpusEncoder();
+    try {
+      const tone = sineWave(440, 8000, 8000, 0.3);
+      const packet = (n: number) => ({
+        kind: 'audio' as const,
+        codec: 'opus' as const,
+        ssrc: 9,
+        timestamp: n * 960,
+        marker: false,
+        payload: encoder.encode(tone.subarray((n % 50) * 160, (n % 50) * 160 + 160)),
+      });
+      const sent = Array.from({ length: 12 }, (_, n) => packet(n));
+      for (const n of [0, 1, 2, 3, 5, 6, 7]) line.hooks.packet(sent[n]!);
+      expect(frames).toHaveLength(8);
+      line.hooks.packet(sent[4]!);
+      expect(frames).toHaveLength(8);
+      expect(engine.stats().framesDecoded).toBe(8);
+    } finally {
+      encoder.delete();
+    }
+  });
+
+  it('play hold music and ringback to an Opus line as Opus, 960 ticks a frame', async () => {
+    const line = await openLine('agent', 'opus');
+    engine.setWaitingAudio('agent', 'ringback');
+    clock.tick(SECOND);
+    const ringback = line.written.slice();
+    expect(ringback).toHaveLength(SECOND);
+    expect(ringback.every((packet) => packet.codec === 'opus')).toBe(true);
+    expect(steps(ringback).every((step) => step === 960)).toBe(true);
+    expect(energy(heardOn(line).subarray(1600), 425)).toBeGreaterThan(0.9);
+
+    engine.setWaitingAudio('agent', 'none');
+    engine.setHold('agent', true);
+    const before = line.written.length;
+    clock.tick(3 * SECOND);
+    const music = line.written.slice(before);
+    expect(steps(music).every((step) => step === 960)).toBe(true);
+    expect(musicShare(heardOn(line, before))).toBeGreaterThan(0.7);
+    // Pre-encoded once and shared: playing them encodes nothing.
+    expect(engine.stats().framesEncoded).toBe(0);
+    // One continuous stream across the change: consecutive sequence numbers, marker on the new source.
+    const all = line.written;
+    for (let i = 1; i < all.length; i++) expect(all[i]!.sequenceNumber).toBe((all[i - 1]!.sequenceNumber + 1) & 0xffff);
+    expect(all[before]!.marker).toBe(true);
+  });
+
+  it('mix a conference of two Opus lines and a PCMU party, each in its own codec', async () => {
+    const a = browser(await openLine('agent-a', 'opus'), 440);
+    const b = browser(await openLine('agent-b', 'opus'), 700);
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: 1000 } });
+    engine.conference(['agent-a', 'agent-b', 'customer']);
+    run(2 * SECOND, [a, b]);
+    const heardByA = heardOn(a.line).subarray(4000);
+    const heardByB = heardOn(b.line).subarray(4000);
+    const heardByCustomer = customer.heard().subarray(4000);
+    expect(a.line.written.every((packet) => packet.codec === 'opus')).toBe(true);
+    expect(energy(heardByA, 700)).toBeGreaterThan(0.3);
+    expect(energy(heardByA, 1000)).toBeGreaterThan(0.3);
+    expect(energy(heardByA, 440)).toBeLessThan(0.02);
+    expect(energy(heardByB, 440)).toBeGreaterThan(0.3);
+    expect(energy(heardByB, 1000)).toBeGreaterThan(0.3);
+    expect(energy(heardByB, 700)).toBeLessThan(0.02);
+    expect(energy(heardByCustomer, 440)).toBeGreaterThan(0.3);
+    expect(energy(heardByCustomer, 700)).toBeGreaterThan(0.3);
+    expect(steps(a.line.written.slice(5)).every((step) => step === 960)).toBe(true);
+  });
+
+  it('record an Opus leg: its voice on its channel, as 8 kHz PCM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'openhotline-opus-rec-'));
+    try {
+      const agent = browser(await openLine('agent', 'opus'), 440);
+      engine.createVirtualParty('customer', { prompt: { toneHz: 1000 } });
+      engine.bridge('agent', 'customer');
+      const path = join(dir, 'call.wav');
+      const recording = await engine.startRecording('call', { left: 'agent', right: 'customer', path });
+      run(2 * SECOND, [agent]);
+      await recording.stop();
+      const wav = readWav(await readFile(path));
+      expect(wav).toMatchObject({ sampleRate: 8000, channels: 2 });
+      const left = wav.samples.filter((_, i) => i % 2 === 0).subarray(1600);
+      const right = wav.samples.filter((_, i) => i % 2 === 1).subarray(1600);
+      expect(energy(left, 440)).toBeGreaterThan(0.9);
+      expect(energy(right, 1000)).toBeGreaterThan(0.9);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('send keys to an Opus line as telephone-event in its 48 kHz clock', async () => {
+    const line = await openLine('agent', 'opus');
+    engine.sendDtmf('agent', '7');
+    clock.tick(SECOND);
+    const events = line.written.filter((packet) => packet.kind === 'dtmf');
+    expect(events).toHaveLength(7);
+    expect(events.every((packet) => packet.codec === 'opus')).toBe(true);
+    expect(events.map((packet) => decodeTelephoneEvent(packet.payload)!.duration)).toEqual([
+      960, 1920, 2880, 3840, 4800, 4800, 4800,
+    ]);
+    expect(new Set(events.map((packet) => packet.timestamp)).size).toBe(1);
+  });
+
+  it('report an Opus line’s keys (telephone-event/48000) and pass them on to a PCMU party', async () => {
+    const dtmf = collect('dtmf');
+    const agent = browser(await openLine('agent', 'opus'), 440);
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: 1000 } });
+    engine.bridge('agent', 'customer');
+    agent.pressKeys('3#');
+    run(SECOND, [agent]);
+    expect(dtmf).toEqual([
+      { endpointId: 'agent', digit: '3' },
+      { endpointId: 'agent', digit: '#' },
+    ]);
+    expect(customer.heardDigits()).toBe('3#');
+  });
+
+  it('move relayed keys into the receiver’s clock: durations ÷ 6 from an Opus line to a PCMU line', async () => {
+    const agent = browser(await openLine('agent', 'opus'), 440);
+    const other = await openLine('pcmu-line', 'pcmu');
+    engine.bridge('agent', 'pcmu-line');
+    agent.pressKeys('9');
+    run(SECOND, [agent]);
+    const events = other.written.filter((packet) => packet.kind === 'dtmf');
+    expect(events.every((packet) => packet.codec === 'pcmu')).toBe(true);
+    expect(events.map((packet) => decodeTelephoneEvent(packet.payload)!.duration)).toEqual([
+      160, 320, 480, 640, 800, 800, 800,
+    ]);
+    expect(new Set(events.map((packet) => packet.timestamp)).size).toBe(1);
+    // The audio around the keys is μ-law in 160-tick steps, one stream.
+    const audio = other.written.filter((packet) => packet.kind === 'audio');
+    expect(audio.every((packet) => packet.codec === 'pcmu' && packet.payload.length === 160)).toBe(true);
+    expect(energy(heardOn(other).subarray(1600), 440)).toBeGreaterThan(0.8);
+  });
+
+  it('free the Opus encoders and decoders of endpoints closed in a loop', async () => {
+    const party = engine.createVirtualParty('customer', { prompt: { toneHz: 1000 } });
+    for (let i = 0; i < 30; i++) {
+      const agent = browser(await openLine(`agent-${i}`, 'opus'), 440);
+      engine.bridge(agent.line.id, party.id);
+      engine.tap(agent.line.id, () => undefined);
+      run(3, [agent]);
+      // A decoder for the agent's voice and an encoder for what it hears (the engine's own, not the test's).
+      expect(liveOpusInstances()).toBe(baseline + browsers.length + 2);
+      await engine.closeEndpoint(agent.line.id);
+      expect(liveOpusInstances()).toBe(baseline + browsers.length);
+    }
   });
 });

@@ -1,4 +1,13 @@
-import { DEFAULT_RINGBACK, FrameLoop, musicOnHoldPcm, type RingbackTone, ringbackPcm } from './audio-sources.js';
+import {
+  type AudioLoop,
+  DEFAULT_RINGBACK,
+  FrameLoop,
+  musicOnHoldPcm,
+  OpusFrameLoop,
+  type RingbackTone,
+  ringbackPcm,
+} from './audio-sources.js';
+import { type AudioCodecName, clockRate, frameTicks, TimestampScaler } from './codec.js';
 import { decodeMulaw, encodeMulaw } from './g711.js';
 import { FRAME_MS, FRAME_SAMPLES, type MediaClock } from './media-clock.js';
 import {
@@ -19,9 +28,10 @@ import {
   type VirtualPartyOptions,
   type WaitingAudio,
 } from './media-engine.js';
+import { OpusDecoder, OpusEncoder } from './opus.js';
 import { OutboundStream, type OutgoingPacket, type SourcedPacket } from './outbound-stream.js';
 import { PcmFifo } from './pcm-fifo.js';
-import { DtmfDetector, DtmfSendQueue, validateDigits } from './rfc4733.js';
+import { DtmfDetector, DtmfSendQueue, rescaleTelephoneEvent, validateDigits } from './rfc4733.js';
 import { VirtualPartyEndpoint } from './virtual-party.js';
 import { ENGINE_SAMPLE_RATE, WavFileWriter } from './wav.js';
 
@@ -31,10 +41,13 @@ import { ENGINE_SAMPLE_RATE, WavFileWriter } from './wav.js';
  * Agent lines come from an `AgentLineFactory` (werift by default, see werift-engine.ts), so this file never touches
  * WebRTC and its tests run on a manual clock.
  *
- * The relay path (a packet from one endpoint to its bridged peer) copies nothing and decodes nothing: it checks
- * two flags and gives the payload, with a rewritten header, to the peer's outbound stream. PCM exists only where
- * something needs it: taps, recordings and conferences register as PCM consumers of an endpoint, and a packet is
- * decoded once when there is at least one.
+ * Every endpoint has a codec (codec.ts): an agent line the one its answer named (Opus between browsers, PCMU when
+ * the browser or the operator wants G.711), a virtual party PCMU. The relay path (a packet from one endpoint to its
+ * bridged peer of the same codec) copies nothing and decodes nothing: it checks two flags and gives the payload,
+ * with a rewritten header, to the peer's outbound stream. PCM exists only where something needs it: taps,
+ * recordings and conferences register as PCM consumers of an endpoint, a bridge between two codecs transcodes, and
+ * a packet is decoded once for all of them. Engine-made audio (music, ringback, conference mixes, DTMF) is made in
+ * each receiver's codec and RTP clock.
  */
 
 /** A packet an agent line received from the browser (payload already copied out of werift's buffers). */
@@ -45,10 +58,15 @@ export interface InboundPacket extends SourcedPacket {
 
 /** What the switch needs from an agent line's transport. */
 export interface AgentLineTransport {
+  /**
+   * The audio codec the line sends and receives: the one of its latest answer. The switch reads it for every packet
+   * it makes or relays, so a renegotiation that changes it (a reload offering other codecs) takes effect at once.
+   */
+  readonly codec: AudioCodecName;
   /** Applies an offer, returns the answer SDP. Rejects with a MediaError. */
   negotiate(offerSdp: string, options: OpenAgentLineOptions): Promise<string>;
   addRemoteCandidate(candidate: IceCandidateInit | null): void;
-  /** Sends a packet to the browser (dropped while the transport is not connected). */
+  /** Sends a packet to the browser (dropped while the transport is not connected, or not in its codec). */
   write(packet: OutgoingPacket): void;
   close(): Promise<void>;
 }
@@ -76,8 +94,20 @@ const MAX_EARLY_CANDIDATES = 32;
 const MAX_EARLY_LINES = 256;
 /** Recordings write to disk twice a second, not on every tick. */
 const RECORDING_FLUSH_FRAMES = 25;
+/** Lost Opus packets concealed (libopus PLC) before a decode, at most: a longer gap is silence, not a guess. */
+const MAX_CONCEALED_FRAMES = 3;
+/** A decode failure is reported once per this many (a sender of garbage sends 50 packets a second). */
+const DECODE_WARNING_EVERY = 500;
 
 type PcmConsumer = (pcm: Int16Array) => void;
+
+/** The Opus decoder of one incoming stream, and where in the stream's timeline it is. */
+interface InboundDecoder {
+  readonly source: string;
+  readonly opus: OpusDecoder;
+  /** The timestamp the next packet should have (this one's plus its duration), in 48 kHz ticks. */
+  expected: number;
+}
 
 class Endpoint {
   held = false;
@@ -92,18 +122,62 @@ class Endpoint {
   readonly dtmfIn = new DtmfDetector();
   readonly dtmfOut = new DtmfSendQueue();
   readonly pcmConsumers = new Set<PcmConsumer>();
-  readonly out: OutboundStream;
+  /** Timestamps of what is transcoded for this endpoint, moved into its clock. */
+  readonly scaler = new TimestampScaler();
+  /** What it sends, decoded (only while something needs its PCM and it speaks Opus). */
+  decoder: InboundDecoder | undefined;
+  decodeFailures = 0;
+  private stream: OutboundStream | undefined;
+  private encoder: OpusEncoder | undefined;
+  private released = false;
+  private readonly deliver: (packet: OutgoingPacket) => void;
 
   constructor(
     readonly id: string,
     readonly line: AgentLineTransport | undefined,
     readonly party: VirtualPartyEndpoint | undefined,
-    nowSamples: () => number,
+    /** Media clock ticks so far. */
+    private readonly ticks: () => number,
   ) {
-    this.out = new OutboundStream(nowSamples, (packet) => {
+    this.deliver = (packet) => {
       if (line) line.write(packet);
       else party?.receive(packet);
-    });
+    };
+  }
+
+  /** What it receives and sends: an agent line's negotiated codec; PCMU for everything else. */
+  get codec(): AudioCodecName {
+    return this.line?.codec ?? 'pcmu';
+  }
+
+  /** Its one outgoing stream, in its codec's clock: made anew (and the encoder dropped) if the codec changed. */
+  get out(): OutboundStream {
+    const codec = this.codec;
+    if (this.stream?.codec !== codec) {
+      const ticksPerFrame = frameTicks(codec);
+      this.stream = new OutboundStream(codec, () => this.ticks() * ticksPerFrame, this.deliver);
+      this.encoder?.delete();
+      this.encoder = undefined;
+    }
+    return this.stream;
+  }
+
+  /** Encodes engine-made PCM (a transcoded frame, a conference mix) for this endpoint, in its codec. */
+  encode(pcm: Int16Array): Buffer | undefined {
+    if (this.out.codec === 'pcmu') return encodeMulaw(pcm);
+    // A closed endpoint gets no new encoder: it would never be freed.
+    if (this.released || !OpusEncoder.canEncode(pcm.length)) return undefined;
+    this.encoder ??= new OpusEncoder();
+    return this.encoder.encode(pcm);
+  }
+
+  /** Frees its Opus encoder and decoder (WebAssembly memory the garbage collector does not see). */
+  release(): void {
+    this.released = true;
+    this.encoder?.delete();
+    this.encoder = undefined;
+    this.decoder?.opus.delete();
+    this.decoder = undefined;
   }
 }
 
@@ -138,7 +212,8 @@ interface ConferenceMember {
 
 class ConferenceMix implements Conference {
   readonly members = new Map<Endpoint, ConferenceMember>();
-  private timestamp = 0;
+  /** Mixes made so far: each member's timestamps are this count in its own codec's clock. */
+  private mixes = 0;
   closed = false;
 
   constructor(
@@ -167,15 +242,17 @@ class ConferenceMix implements Conference {
     this.engine.conferenceClosed(this);
   }
 
-  /** One tick: everyone's frame summed once, then each member gets the sum minus its own voice (N-1 mixing). */
+  /**
+   * One tick: everyone's frame summed once, then each member gets the sum minus its own voice (N-1 mixing), encoded
+   * in the member's codec (its own Opus encoder, or μ-law).
+   */
   mix(): number {
     const sum = new Int32Array(FRAME_SAMPLES);
     for (const member of this.members.values()) {
       member.fifo.pull(member.frame);
       for (let i = 0; i < FRAME_SAMPLES; i++) sum[i]! += member.frame[i]!;
     }
-    const timestamp = this.timestamp;
-    this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
+    const mix = this.mixes++;
     const out = new Int16Array(FRAME_SAMPLES);
     let encoded = 0;
     for (const [endpoint, member] of this.members) {
@@ -183,11 +260,13 @@ class ConferenceMix implements Conference {
       for (let i = 0; i < FRAME_SAMPLES; i++) {
         out[i] = Math.max(-32_768, Math.min(32_767, sum[i]! - member.frame[i]!));
       }
+      const { codec } = endpoint.out;
       endpoint.out.send(`conference:${this.id}`, {
         kind: 'audio',
-        timestamp,
+        codec,
+        timestamp: (mix * frameTicks(codec)) >>> 0,
         marker: false,
-        payload: encodeMulaw(out),
+        payload: endpoint.encode(out)!,
       });
       encoded++;
     }
@@ -266,8 +345,10 @@ export class MediaSwitch implements MediaEngine {
     dtmf: new Set(),
     warning: new Set(),
   };
-  private readonly music: FrameLoop;
-  private readonly ringback: FrameLoop;
+  private readonly musicPcm: Int16Array;
+  private readonly ringbackPcm: Int16Array;
+  /** Music and ringback encoded once per codec, shared by every endpoint (Opus only once an endpoint needs it). */
+  private readonly loops: Partial<Record<AudioCodecName, { readonly music: AudioLoop; readonly ringback: AudioLoop }>>;
   private readonly stopClock: () => void;
   private ticks = 0;
   private conferenceCount = 0;
@@ -275,9 +356,20 @@ export class MediaSwitch implements MediaEngine {
   private counters = { packetsIn: 0, packetsRelayed: 0, framesDecoded: 0, framesEncoded: 0 };
 
   constructor(private readonly options: MediaSwitchOptions) {
-    this.music = new FrameLoop(options.musicOnHold ?? musicOnHoldPcm());
-    this.ringback = new FrameLoop(ringbackPcm(options.ringback ?? DEFAULT_RINGBACK));
+    this.musicPcm = options.musicOnHold ?? musicOnHoldPcm();
+    this.ringbackPcm = ringbackPcm(options.ringback ?? DEFAULT_RINGBACK);
+    this.loops = { pcmu: { music: new FrameLoop(this.musicPcm), ringback: new FrameLoop(this.ringbackPcm) } };
     this.stopClock = options.clock.start(() => this.tick());
+  }
+
+  private loopsFor(codec: AudioCodecName): { readonly music: AudioLoop; readonly ringback: AudioLoop } {
+    let loops = this.loops[codec];
+    if (!loops) {
+      // Only Opus gets here (PCMU's are made at start-up): some 400 frames, a few tens of milliseconds, once.
+      loops = { music: new OpusFrameLoop(this.musicPcm), ringback: new OpusFrameLoop(this.ringbackPcm) };
+      this.loops[codec] = loops;
+    }
+    return loops;
   }
 
   on<E extends MediaEngineEventName>(event: E, listener: (payload: MediaEngineEvents[E]) => void): () => void {
@@ -314,7 +406,7 @@ export class MediaSwitch implements MediaEngine {
     const created = !endpoint;
     if (!endpoint) {
       const line = this.options.lines(lineId, this.lineHooks(lineId));
-      endpoint = new Endpoint(lineId, line, undefined, () => this.ticks * FRAME_SAMPLES);
+      endpoint = new Endpoint(lineId, line, undefined, () => this.ticks);
       this.endpoints.set(lineId, endpoint);
       for (const candidate of this.earlyCandidates.get(lineId) ?? []) line.addRemoteCandidate(candidate);
       this.earlyCandidates.delete(lineId);
@@ -324,6 +416,9 @@ export class MediaSwitch implements MediaEngine {
     try {
       const answerSdp = await endpoint.line!.negotiate(offerSdp, options);
       if (this.endpoints.get(lineId) !== endpoint) throw new MediaError('UnknownEndpoint', `${lineId} was closed`);
+      // The first Opus line encodes music and ringback for Opus now, at check-in, rather than in the middle of a
+      // media clock tick when it first needs them.
+      this.loopsFor(endpoint.codec);
       return { answerSdp };
     } catch (error) {
       // A line that never got an answer does not linger half-open.
@@ -383,7 +478,7 @@ export class MediaSwitch implements MediaEngine {
     requireId(id, 'id');
     if (this.endpoints.has(id)) throw new MediaError('EndpointExists', `endpoint ${id} already exists`);
     const party = new VirtualPartyEndpoint(options);
-    const endpoint = new Endpoint(id, undefined, party, () => this.ticks * FRAME_SAMPLES);
+    const endpoint = new Endpoint(id, undefined, party, () => this.ticks);
     this.endpoints.set(id, endpoint);
     return {
       id,
@@ -411,6 +506,7 @@ export class MediaSwitch implements MediaEngine {
     else if (endpoint.link) this.leaveConference(endpoint.link, endpoint);
     // Recordings and taps hold their consumers on this object; it is no longer reachable, so they get silence.
     endpoint.pcmConsumers.clear();
+    endpoint.release();
     if (!endpoint.line) return Promise.resolve();
     if (announce) this.emit('lineState', { lineId: endpoint.id, state: 'closed' });
     const closing = endpoint.line.close().catch((error: unknown) => {
@@ -578,17 +674,111 @@ export class MediaSwitch implements MediaEngine {
       }
     }
     if (endpoint.held || endpoint.muted) return;
-    if (packet.kind === 'audio' && endpoint.pcmConsumers.size > 0) {
-      const pcm = decodeMulaw(packet.payload);
-      this.counters.framesDecoded++;
-      for (const consume of endpoint.pcmConsumers) consume(pcm);
-    }
     const link = endpoint.link;
-    if (!(link instanceof BridgeLink)) return;
-    const peer = link.peerOf(endpoint);
+    let peer = link instanceof BridgeLink ? link.peerOf(endpoint) : undefined;
     // A held peer hears music; one being sent DTMF by the engine hears only that until the keys are done.
-    if (peer.held || peer.dtmfOut.active) return;
+    if (peer && (peer.held || peer.dtmfOut.active)) peer = undefined;
+    if (packet.kind === 'dtmf') {
+      if (peer) this.relayDtmf(peer, packet, source);
+      return;
+    }
+    const transcode = peer !== undefined && peer.codec !== packet.codec;
+    let frames: Int16Array[] | undefined;
+    if (endpoint.pcmConsumers.size > 0 || transcode) {
+      frames = this.decode(endpoint, packet, source);
+      for (const pcm of frames) for (const consume of endpoint.pcmConsumers) consume(pcm);
+    }
+    if (!peer) return;
+    if (transcode) {
+      this.sendTranscoded(peer, packet, frames!, source);
+      return;
+    }
     peer.out.send(source, packet);
+    this.counters.packetsRelayed++;
+  }
+
+  /**
+   * A packet as 8 kHz PCM: μ-law through its table; Opus through the sender's decoder (one per incoming stream, new
+   * when the source changes), which first conceals a packet or two that never came (what comes before the packet's
+   * own frame in the result). A late packet, one the decoder has already concealed, gives nothing.
+   */
+  private decode(endpoint: Endpoint, packet: SourcedPacket, source: string): Int16Array[] {
+    if (packet.codec === 'pcmu') {
+      this.counters.framesDecoded++;
+      return [decodeMulaw(packet.payload)];
+    }
+    let state = endpoint.decoder;
+    if (state?.source !== source) {
+      state?.opus.delete();
+      state = { source, opus: new OpusDecoder(), expected: packet.timestamp };
+      endpoint.decoder = state;
+    }
+    const ticksPerFrame = frameTicks('opus');
+    const gap = (packet.timestamp - state.expected) | 0;
+    // More than a second behind is a sender that restarted its timeline, not a late packet.
+    if (gap < 0 && gap > -clockRate('opus')) return [];
+    const frames: Int16Array[] = [];
+    const lost = Math.round(gap / ticksPerFrame);
+    if (lost >= 1 && lost <= MAX_CONCEALED_FRAMES) {
+      for (let i = 0; i < lost; i++) frames.push(state.opus.conceal());
+    }
+    try {
+      const pcm = state.opus.decode(packet.payload);
+      frames.push(pcm);
+      state.expected = (packet.timestamp + (pcm.length * clockRate('opus')) / ENGINE_SAMPLE_RATE) >>> 0;
+    } catch (error) {
+      state.expected = (packet.timestamp + ticksPerFrame) >>> 0;
+      if (endpoint.decodeFailures++ % DECODE_WARNING_EVERY === 0) {
+        this.emit('warning', { endpointId: endpoint.id, code: 'DecodeFailed', message: String(error) });
+      }
+    }
+    this.counters.framesDecoded += frames.length;
+    return frames;
+  }
+
+  /**
+   * A bridged packet for a peer of another codec: each decoded frame encoded in the peer's codec (its own Opus
+   * encoder, or μ-law), its timestamp moved into the peer's clock. Concealed frames go out before the packet's own.
+   */
+  private sendTranscoded(peer: Endpoint, packet: SourcedPacket, frames: readonly Int16Array[], source: string): void {
+    const { codec } = peer.out;
+    const from = clockRate(packet.codec);
+    const to = clockRate(codec);
+    const key = `${source}@${packet.codec}`;
+    const ticksPerFrame = frameTicks(packet.codec);
+    frames.forEach((pcm, i) => {
+      const payload = peer.encode(pcm);
+      if (!payload) return;
+      // Concealed frames are 20 ms each, just before the packet's own frame (the last one).
+      const timestamp = (packet.timestamp - (frames.length - 1 - i) * ticksPerFrame) >>> 0;
+      peer.out.send(key, {
+        kind: 'audio',
+        codec,
+        timestamp: peer.scaler.convert(key, timestamp, from, to),
+        marker: packet.marker && i === 0,
+        payload,
+      });
+      this.counters.framesEncoded++;
+    });
+  }
+
+  /** A key press for the bridged peer: as it came, or with its timestamp and duration moved into the peer's clock. */
+  private relayDtmf(peer: Endpoint, packet: SourcedPacket, source: string): void {
+    const { codec } = peer.out;
+    const from = clockRate(packet.codec);
+    const to = clockRate(codec);
+    if (from === to) {
+      peer.out.send(source, packet);
+    } else {
+      const key = `${source}@${packet.codec}`;
+      peer.out.send(key, {
+        kind: 'dtmf',
+        codec,
+        timestamp: peer.scaler.convert(key, packet.timestamp, from, to),
+        marker: packet.marker,
+        payload: rescaleTelephoneEvent(packet.payload, from, to),
+      });
+    }
     this.counters.packetsRelayed++;
   }
 
@@ -604,34 +794,39 @@ export class MediaSwitch implements MediaEngine {
     for (const endpoint of this.endpoints.values()) endpoint.party?.listen();
   }
 
-  /** This tick's engine-made audio for one endpoint: DTMF being sent to it, else hold music, else waiting audio. */
+  /**
+   * This tick's engine-made audio for one endpoint: DTMF being sent to it, else hold music, else waiting audio. All
+   * in the endpoint's codec and clock: music and ringback from the loops encoded once for that codec.
+   */
   private playGenerated(endpoint: Endpoint): void {
-    const now = (this.ticks * FRAME_SAMPLES) >>> 0;
-    const dtmf = endpoint.dtmfOut.next(now);
+    const { codec } = endpoint.out;
+    const ticksPerFrame = frameTicks(codec);
+    const now = (this.ticks * ticksPerFrame) >>> 0;
+    const dtmf = endpoint.dtmfOut.next(now, ticksPerFrame);
     if (dtmf) {
-      if (dtmf.packet) endpoint.out.send(`dtmf:${endpoint.generation}`, { kind: 'dtmf', ...dtmf.packet });
+      if (dtmf.packet) endpoint.out.send(`dtmf:${endpoint.generation}`, { kind: 'dtmf', codec, ...dtmf.packet });
       return;
     }
     if (endpoint.held) {
       const frame = endpoint.musicFrame++;
-      const payload = this.music.frame(frame);
       endpoint.out.send(`hold:${endpoint.generation}`, {
         kind: 'audio',
-        timestamp: frame * FRAME_SAMPLES,
+        codec,
+        timestamp: (frame * ticksPerFrame) >>> 0,
         marker: false,
-        payload,
+        payload: this.loopsFor(codec).music.frame(frame),
       });
       return;
     }
     if (endpoint.link || endpoint.waiting === 'none') return;
     const frame = endpoint.waitingFrame++;
-    const loop = endpoint.waiting === 'music' ? this.music : this.ringback;
-    const payload = loop.frame(frame);
+    const loops = this.loopsFor(codec);
     endpoint.out.send(`waiting:${endpoint.generation}`, {
       kind: 'audio',
-      timestamp: frame * FRAME_SAMPLES,
+      codec,
+      timestamp: (frame * ticksPerFrame) >>> 0,
       marker: false,
-      payload,
+      payload: (endpoint.waiting === 'music' ? loops.music : loops.ringback).frame(frame),
     });
   }
 

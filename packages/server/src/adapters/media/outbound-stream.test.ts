@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import type { AudioCodecName } from './codec.js';
 import { OutboundStream, type OutgoingPacket } from './outbound-stream.js';
 
-function stream() {
+function stream(codec: AudioCodecName = 'pcmu') {
   let now = 0;
   const sent: OutgoingPacket[] = [];
   const out = new OutboundStream(
+    codec,
     () => now,
     (packet) => sent.push(packet),
   );
   const audio = (timestamp: number) => ({
     kind: 'audio' as const,
+    codec,
     timestamp,
     marker: false,
     payload: Buffer.alloc(160),
@@ -42,7 +45,13 @@ describe('one continuous outgoing stream whatever the source', () => {
   it('keeps the spacing of the source, and the shared timestamp of DTMF event packets', () => {
     const { out, sent, audio } = stream();
     out.send('a', audio(1000));
-    const dtmf = { kind: 'dtmf' as const, timestamp: 1160, marker: true, payload: Buffer.alloc(4) };
+    const dtmf = {
+      kind: 'dtmf' as const,
+      codec: 'pcmu' as const,
+      timestamp: 1160,
+      marker: true,
+      payload: Buffer.alloc(4),
+    };
     out.send('a', dtmf);
     out.send('a', { ...dtmf, marker: false });
     out.send('a', audio(1480));
@@ -57,5 +66,18 @@ describe('one continuous outgoing stream whatever the source', () => {
     advance(160);
     out.send('a', audio(900_000));
     expect((sent[1]!.timestamp - sent[0]!.timestamp) >>> 0).toBe(160);
+  });
+
+  it('runs in the Opus clock for an Opus receiver: 960 ticks a frame, also across a source change and a pause', () => {
+    const { out, sent, audio, advance } = stream('opus');
+    for (let i = 0; i < 3; i++, advance(960)) out.send('browser', audio(7_000 + i * 960));
+    advance(10 * 960);
+    for (let i = 0; i < 2; i++, advance(960)) out.send('hold', audio(i * 960));
+    // Half a second (24,000 ticks) within one source is a pause, not a restart: the limit is a second in any clock.
+    out.send('hold', audio(2 * 960 + 24_000));
+    const steps = sent.slice(1).map((packet, i) => (packet.timestamp - sent[i]!.timestamp) >>> 0);
+    expect(steps).toEqual([960, 960, 11 * 960, 960, 24_000 + 960]);
+    expect(sent.map((packet) => packet.marker)).toEqual([true, false, false, true, false, false]);
+    expect(sent.every((packet) => packet.codec === 'opus')).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import {
   encodeTelephoneEvent,
   eventToDigit,
   planDtmf,
+  rescaleTelephoneEvent,
   validateDigits,
 } from './rfc4733.js';
 
@@ -87,5 +88,40 @@ describe('RFC 4733 telephone-events', () => {
     expect(detector.push(1540, start(2))).toBe('4');
     expect(detector.push(1540, end(2))).toBe('2');
     expect(detector.push(1540, end(2))).toBe('');
+  });
+
+  it('plans and sends in the 48 kHz clock of telephone-event/48000 (next to Opus)', () => {
+    const durations = planDtmf('5', 960)
+      .filter((slot) => slot.packet)
+      .map((slot) => decodeTelephoneEvent(slot.packet!.payload)!.duration);
+    expect(durations).toEqual([960, 1920, 2880, 3840, 4800, 4800, 4800]);
+    const queue = new DtmfSendQueue();
+    const detector = new DtmfDetector();
+    queue.enqueue('4*');
+    let keys = '';
+    const stamps = new Set<number>();
+    for (let now = 4_294_966_000; queue.active; now = (now + 960) >>> 0) {
+      const slot = queue.next(now, 960);
+      if (!slot?.packet) continue;
+      stamps.add(slot.packet.timestamp);
+      keys += detector.push(slot.packet.timestamp, slot.packet.payload);
+    }
+    // Detection works in any clock (events are told apart by timestamp), also across the 32-bit wrap.
+    expect(keys).toBe('4*');
+    expect([...stamps]).toEqual([4_294_966_000, (4_294_966_000 + 960 * DTMF_SLOTS_PER_KEY) >>> 0]);
+  });
+
+  it('moves an event into another clock by scaling its duration', () => {
+    const at48k = encodeTelephoneEvent({ event: 3, end: true, volume: 10, duration: 4800 });
+    expect(decodeTelephoneEvent(rescaleTelephoneEvent(at48k, 48_000, 8000))).toEqual({
+      event: 3,
+      end: true,
+      volume: 10,
+      duration: 800,
+    });
+    expect(rescaleTelephoneEvent(at48k, 48_000, 48_000)).toBe(at48k);
+    // 8 kHz to 48 kHz saturates at the field's 16 bits rather than wrapping.
+    const long = encodeTelephoneEvent({ event: 1, end: false, volume: 10, duration: 20_000 });
+    expect(decodeTelephoneEvent(rescaleTelephoneEvent(long, 8000, 48_000))!.duration).toBe(0xffff);
   });
 });

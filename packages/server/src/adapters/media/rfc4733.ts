@@ -35,7 +35,7 @@ export interface TelephoneEvent {
   readonly end: boolean;
   /** Power level in −dBm0 (0–63). */
   readonly volume: number;
-  /** Duration so far, in timestamp units (samples at 8 kHz). */
+  /** Duration so far, in timestamp units of the event's clock (8 kHz, or 48 kHz alongside Opus). */
   readonly duration: number;
 }
 
@@ -56,6 +56,16 @@ export function decodeTelephoneEvent(payload: Uint8Array): TelephoneEvent | unde
     volume: payload[1]! & 0x3f,
     duration: (payload[2]! << 8) | payload[3]!,
   };
+}
+
+/**
+ * The same event in another RTP clock: the duration scaled (telephone-event/48000 next to Opus, /8000 next to
+ * PCMU). Returns the payload itself when the clocks are the same.
+ */
+export function rescaleTelephoneEvent(payload: Buffer, fromRate: number, toRate: number): Buffer {
+  const decoded = decodeTelephoneEvent(payload);
+  if (!decoded || fromRate === toRate) return payload;
+  return encodeTelephoneEvent({ ...decoded, duration: Math.round((decoded.duration * toRate) / fromRate) });
 }
 
 /**
@@ -101,21 +111,45 @@ const GAP_SLOTS = 2;
 const VOLUME = 10;
 export const DTMF_SLOTS_PER_KEY = TONE_SLOTS + END_REPEATS + GAP_SLOTS;
 
-/** The packets (one per 20 ms slot of 160 samples) that send `digits` as RFC 4733 events. */
-export function planDtmf(digits: string): DtmfSlot[] {
-  const slots: DtmfSlot[] = [];
+/** One slot of a key press, clock-free: the event, whether it ends, and its duration so far in 20 ms frames. */
+interface PlannedSlot {
+  readonly keyIndex: number;
+  readonly event?: { readonly event: number; readonly end: boolean; readonly frames: number; readonly first: boolean };
+}
+
+function plan(digits: string): PlannedSlot[] {
+  const slots: PlannedSlot[] = [];
   [...validateDigits(digits)].forEach((digit, keyIndex) => {
     const event = digitToEvent(digit)!;
     for (let i = 0; i < TONE_SLOTS; i++) {
-      const end = i === TONE_SLOTS - 1;
-      const payload = encodeTelephoneEvent({ event, end, volume: VOLUME, duration: (i + 1) * 160 });
-      slots.push({ keyIndex, packet: { payload, marker: i === 0 } });
+      slots.push({ keyIndex, event: { event, end: i === TONE_SLOTS - 1, frames: i + 1, first: i === 0 } });
     }
-    const last = encodeTelephoneEvent({ event, end: true, volume: VOLUME, duration: TONE_SLOTS * 160 });
-    for (let i = 0; i < END_REPEATS; i++) slots.push({ keyIndex, packet: { payload: last, marker: false } });
+    for (let i = 0; i < END_REPEATS; i++) {
+      slots.push({ keyIndex, event: { event, end: true, frames: TONE_SLOTS, first: false } });
+    }
     for (let i = 0; i < GAP_SLOTS; i++) slots.push({ keyIndex });
   });
   return slots;
+}
+
+function slotPacket(event: NonNullable<PlannedSlot['event']>, ticksPerFrame: number) {
+  const payload = encodeTelephoneEvent({
+    event: event.event,
+    end: event.end,
+    volume: VOLUME,
+    duration: event.frames * ticksPerFrame,
+  });
+  return { payload, marker: event.first };
+}
+
+/**
+ * The packets (one per 20 ms slot) that send `digits` as RFC 4733 events, durations in a clock of `ticksPerFrame`
+ * a frame: 160 at 8 kHz, 960 for telephone-event/48000.
+ */
+export function planDtmf(digits: string, ticksPerFrame = 160): DtmfSlot[] {
+  return plan(digits).map(({ keyIndex, event }) =>
+    event ? { keyIndex, packet: slotPacket(event, ticksPerFrame) } : { keyIndex },
+  );
 }
 
 /**
@@ -123,15 +157,14 @@ export function planDtmf(digits: string): DtmfSlot[] {
  * its first packet goes out on (RFC 4733 §2.5.1.2); keys queued while others are still playing follow them.
  */
 export class DtmfSendQueue {
-  private readonly slots: { readonly key: number; readonly packet?: DtmfSlot['packet'] }[] = [];
+  private readonly slots: { readonly key: number; readonly event?: PlannedSlot['event'] }[] = [];
   private nextKey = 0;
   private currentKey = -1;
   private eventTimestamp = 0;
 
   /** Validates and queues keys (throws MediaError `InvalidArgument`). */
   enqueue(digits: string): void {
-    const plan = planDtmf(digits);
-    for (const slot of plan) this.slots.push({ key: this.nextKey + slot.keyIndex, packet: slot.packet });
+    for (const slot of plan(digits)) this.slots.push({ key: this.nextKey + slot.keyIndex, event: slot.event });
     this.nextKey += validateDigits(digits).length;
   }
 
@@ -140,16 +173,20 @@ export class DtmfSendQueue {
   }
 
   /**
-   * Takes this tick's slot. `now` is the sender's RTP timestamp for this tick. Returns undefined when the queue is
+   * Takes this tick's slot. `now` is the sender's RTP timestamp for this tick, in a clock of `ticksPerFrame` a
+   * 20 ms frame (160 at 8 kHz, 960 at 48 kHz), which the durations follow. Returns undefined when the queue is
    * empty, `{}` for a gap between keys, or the packet to send.
    */
-  next(now: number): { packet?: { timestamp: number; payload: Buffer; marker: boolean } } | undefined {
+  next(
+    now: number,
+    ticksPerFrame = 160,
+  ): { packet?: { timestamp: number; payload: Buffer; marker: boolean } } | undefined {
     const slot = this.slots.shift();
     if (!slot) return undefined;
     if (slot.key !== this.currentKey) {
       this.currentKey = slot.key;
       this.eventTimestamp = now >>> 0;
     }
-    return slot.packet ? { packet: { timestamp: this.eventTimestamp, ...slot.packet } } : {};
+    return slot.event ? { packet: { timestamp: this.eventTimestamp, ...slotPacket(slot.event, ticksPerFrame) } } : {};
   }
 }

@@ -29,7 +29,15 @@ describe('reading an offer', () => {
     expect(() => summarizeOffer('hello')).toThrow(expect.objectContaining({ code: 'InvalidSdp' }));
     expect(() => summarizeOffer(CHROMIUM_OFFER.replace('m=audio', 'm=video'))).toThrow(/no audio section/);
     const opusOnly = CHROMIUM_OFFER.replace(' 0 8 ', ' 8 ').replace('a=rtpmap:0 PCMU/8000\r\n', '');
-    expect(() => summarizeOffer(opusOnly)).toThrow(expect.objectContaining({ code: 'NoCommonCodec' }));
+    const pcmuOnly = CHROMIUM_OFFER.replace('a=rtpmap:111 opus/48000/2\r\n', '');
+    expect(summarizeOffer(opusOnly).iceUfrag).toBe('X44g');
+    expect(summarizeOffer(pcmuOnly).iceUfrag).toBe('X44g');
+    // An operator who forces G.711 refuses a browser that offers only Opus, and the other way round.
+    expect(() => summarizeOffer(opusOnly, ['pcmu'])).toThrow(expect.objectContaining({ code: 'NoCommonCodec' }));
+    expect(() => summarizeOffer(opusOnly, ['pcmu'])).toThrow(/none of the codecs served \(PCMU\)/);
+    expect(() => summarizeOffer(pcmuOnly, ['opus'])).toThrow(expect.objectContaining({ code: 'NoCommonCodec' }));
+    const neither = opusOnly.replace('a=rtpmap:111 opus/48000/2\r\n', '');
+    expect(() => summarizeOffer(neither)).toThrow(/none of the codecs served \(Opus, PCMU\)/);
     expect(() => summarizeOffer(CHROMIUM_OFFER.replace('a=ice-ufrag:X44g\r\n', ''))).toThrow(/no ICE ufrag/);
   });
 });

@@ -1,3 +1,4 @@
+import { type AudioCodecName, codecLabel, DEFAULT_LINE_CODECS } from './codec.js';
 import { MediaError } from './media-engine.js';
 
 /**
@@ -12,16 +13,23 @@ export interface OfferSummary {
   readonly fingerprint: string;
 }
 
-export function summarizeOffer(sdp: string): OfferSummary {
+/** Reads the offer; `codecs` are those the line may use: an offer with none of them is `NoCommonCodec`. */
+export function summarizeOffer(sdp: string, codecs: readonly AudioCodecName[] = DEFAULT_LINE_CODECS): OfferSummary {
   if (typeof sdp !== 'string' || !sdp.startsWith('v=0')) throw new MediaError('InvalidSdp', 'the offer is not SDP');
   const lines = sdp.split(/\r?\n/);
   const audio = lines.find((line) => line.startsWith('m=audio '));
   if (!audio) throw new MediaError('InvalidSdp', 'the offer has no audio section');
   const formats = audio.split(' ').slice(3);
-  const pcmuMapped = lines.some((line) => /^a=rtpmap:\d+ PCMU\/8000/i.test(line));
-  // PCMU is static payload type 0: an offer may list it without an rtpmap line.
-  if (!formats.includes('0') && !pcmuMapped) {
-    throw new MediaError('NoCommonCodec', 'the offer does not include PCMU (G.711 μ-law), the only codec served');
+  const offered: Record<AudioCodecName, boolean> = {
+    // PCMU is static payload type 0: an offer may list it without an rtpmap line.
+    pcmu: formats.includes('0') || lines.some((line) => /^a=rtpmap:\d+ PCMU\/8000/i.test(line)),
+    opus: lines.some((line) => /^a=rtpmap:\d+ opus\/48000/i.test(line)),
+  };
+  if (!codecs.some((codec) => offered[codec])) {
+    throw new MediaError(
+      'NoCommonCodec',
+      `the offer includes none of the codecs served (${codecs.map(codecLabel).join(', ')})`,
+    );
   }
   const value = (prefix: string) =>
     lines

@@ -15,7 +15,7 @@ const MAX_HEARD_FRAMES = 3_000;
 /**
  * A party of the virtual carrier as an audio endpoint inside the engine: on every media clock tick it says the next
  * frame of its prompt (or a DTMF packet) and listens to one frame of what reached it. It has no network leg; the
- * engine hands it packets exactly as it would hand them to a SIP trunk.
+ * engine hands it packets exactly as it would hand them to a SIP trunk, in G.711 μ-law (PCMU) like one.
  */
 export class VirtualPartyEndpoint {
   readonly ssrc = randomInt(0x1_0000_0000);
@@ -40,16 +40,16 @@ export class VirtualPartyEndpoint {
     this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
     // While pressing keys the party says nothing else, as phones do.
     const dtmf = this.dtmfOut.next(now);
-    if (dtmf) return dtmf.packet ? { kind: 'dtmf', ...dtmf.packet } : undefined;
+    if (dtmf) return dtmf.packet ? { kind: 'dtmf', codec: 'pcmu', ...dtmf.packet } : undefined;
     if (!this.loop && this.spoken >= this.prompt.frames) return undefined;
     const payload = this.prompt.frame(this.spoken++);
-    return { kind: 'audio', timestamp: now, marker: false, payload };
+    return { kind: 'audio', codec: 'pcmu', timestamp: now, marker: false, payload };
   }
 
-  /** A packet the engine sends to the party. */
+  /** A packet the engine sends to the party: always PCMU, as to a telephone (the engine transcodes for it). */
   receive(packet: OutgoingPacket): void {
-    if (packet.kind === 'audio') this.ear.push(decodeMulaw(packet.payload));
-    else this.digits += this.dtmfIn.push(packet.timestamp, packet.payload);
+    if (packet.kind === 'dtmf') this.digits += this.dtmfIn.push(packet.timestamp, packet.payload);
+    else if (packet.codec === 'pcmu') this.ear.push(decodeMulaw(packet.payload));
   }
 
   /** Moves one tick of what arrived into what it heard. */

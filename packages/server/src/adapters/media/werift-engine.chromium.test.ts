@@ -15,8 +15,9 @@ import { createWeriftMediaEngine } from './werift-engine.js';
 
 /**
  * The engine against the real client: headless Chromium with a fake microphone saying 440 Hz, its own
- * RTCPeerConnection (Opus offered first, telephone-event on 126), host candidates on the machine's interface.
- * What the browser hears is read from a Web Audio analyser. Skipped where Chromium is not installed.
+ * RTCPeerConnection (Opus offered first, telephone-event/48000 on 110 and /8000 on 126), host candidates on the
+ * machine's interface. What the browser hears is read from a Web Audio analyser. Skipped where Chromium is not
+ * installed.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -75,12 +76,20 @@ function pageSoftphone(): void {
     answered = true;
     for (const candidate of pending.splice(0)) await pc.addIceCandidate(candidate);
   };
-  w.start = async () => {
+  w.start = async (pcmuOnly: boolean) => {
     // Without voice processing: noise suppression would treat a steady tone as noise.
     const microphone = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
     });
     pc.addTrack(microphone.getAudioTracks()[0]!, microphone);
+    if (pcmuOnly) {
+      // As a G.711-only softphone would: PCMU and its telephone-event, nothing else.
+      const codecs = RTCRtpReceiver.getCapabilities('audio')!.codecs.filter(
+        (codec) =>
+          codec.mimeType === 'audio/PCMU' || (codec.mimeType === 'audio/telephone-event' && codec.clockRate === 8000),
+      );
+      pc.getTransceivers()[0]!.setCodecPreferences(codecs);
+    }
     await (w.negotiate as (restart: boolean) => Promise<void>)(false);
   };
   /** The loudest of the candidate frequencies right now (one 85 ms FFT), or 0 in silence. */
@@ -185,15 +194,10 @@ describe.skipIf(!existsSync(CHROMIUM))('an agent line with Chromium as the brows
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('carries audio both ways, DTMF, hold music and an ICE restart', async () => {
-    attempt += 1;
-    const lineId = `agent-${attempt}`;
-    const customerId = `customer-${attempt}`;
-    const dtmf: MediaEngineEvents['dtmf'][] = [];
-    const warnings: MediaEngineEvents['warning'][] = [];
-    engine.on('dtmf', (event) => dtmf.push(event));
-    engine.on('warning', (event) => warnings.push(event));
+  /** A page whose softphone opens `lineId` on the engine; resolves once the line is connected. */
+  async function openLine(lineId: string, { pcmuOnly = false } = {}): Promise<{ page: Page; answers: string[] }> {
     const page = await browser.newPage();
+    const answers: string[] = [];
     await page.goto(`http://localhost:${(server.address() as AddressInfo).port}/`);
     engine.on('localCandidate', (event) => {
       if (event.lineId !== lineId) return;
@@ -206,7 +210,9 @@ describe.skipIf(!existsSync(CHROMIUM))('an agent line with Chromium as the brows
         .catch(() => {});
     });
     await page.exposeFunction('openLine', async (sdp: string, iceRestart: boolean) => {
-      return (await engine.openAgentLine(lineId, sdp, { iceRestart })).answerSdp;
+      const { answerSdp } = await engine.openAgentLine(lineId, sdp, { iceRestart });
+      answers.push(answerSdp);
+      return answerSdp;
     });
     await page.exposeFunction('sendCandidate', (candidate: IceCandidateInit | null) => {
       engine.addRemoteCandidate(lineId, candidate);
@@ -216,8 +222,27 @@ describe.skipIf(!existsSync(CHROMIUM))('an agent line with Chromium as the brows
       if (event.lineId === lineId) connected = event.state === 'connected';
     });
     await page.evaluate(pageSoftphone);
-    await page.evaluate(() => (window as unknown as Record<string, () => Promise<void>>).start!());
+    await page.evaluate(
+      (pcmu) => (window as unknown as Record<string, (pcmu: boolean) => Promise<void>>).start!(pcmu),
+      pcmuOnly,
+    );
     await waitFor(() => connected, 'the line to connect');
+    return { page, answers };
+  }
+
+  const rtpmaps = (sdp: string) => sdp.split(/\r?\n/).filter((line) => line.startsWith('a=rtpmap:'));
+
+  it('negotiates Opus, and carries audio both ways, DTMF, hold music and an ICE restart', async () => {
+    attempt += 1;
+    const lineId = `agent-${attempt}`;
+    const customerId = `customer-${attempt}`;
+    const dtmf: MediaEngineEvents['dtmf'][] = [];
+    const warnings: MediaEngineEvents['warning'][] = [];
+    engine.on('dtmf', (event) => dtmf.push(event));
+    engine.on('warning', (event) => warnings.push(event));
+    const { page, answers } = await openLine(lineId);
+    // Opus, and the keys in its clock, with Chromium's own payload type numbers.
+    expect(rtpmaps(answers[0]!)).toEqual(['a=rtpmap:111 opus/48000/2', 'a=rtpmap:110 telephone-event/48000']);
 
     const customer = engine.createVirtualParty(customerId, { prompt: { toneHz: 1000 } });
     engine.bridge(lineId, customerId);
@@ -227,6 +252,7 @@ describe.skipIf(!existsSync(CHROMIUM))('an agent line with Chromium as the brows
     await sleep(800);
     expect(windowedEnergy(customer.heard(), 440)).toBeGreaterThan(0.6);
 
+    // Chromium sends the keys as telephone-event/48000 next to Opus.
     await page.evaluate(() => {
       const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
       pc.getSenders()[0]!.dtmf!.insertDTMF('12#', 100, 70);
@@ -250,7 +276,36 @@ describe.skipIf(!existsSync(CHROMIUM))('an agent line with Chromium as the brows
     customer.clearHeard();
     await sleep(800);
     expect(windowedEnergy(customer.heard(), 440)).toBeGreaterThan(0.6);
-    expect(engine.stats().framesDecoded).toBe(0);
+    expect(rtpmaps(answers.at(-1)!)).toEqual(rtpmaps(answers[0]!));
+    // Opus to a PCMU customer is transcoded both ways.
+    expect(engine.stats().framesDecoded).toBeGreaterThan(100);
+    expect(engine.stats().framesEncoded).toBeGreaterThan(100);
     expect(warnings).toEqual([]);
+    await page.close();
+    await engine.closeEndpoint(lineId);
+    await engine.closeEndpoint(customerId);
+  });
+
+  it('answers a PCMU-only offer with PCMU and telephone-event/8000 on 126, and relays it to a PCMU party as is', async () => {
+    attempt += 1;
+    const lineId = `g711-${attempt}`;
+    const customerId = `g711-customer-${attempt}`;
+    const { page, answers } = await openLine(lineId, { pcmuOnly: true });
+    expect(rtpmaps(answers[0]!)).toEqual(['a=rtpmap:0 PCMU/8000', 'a=rtpmap:126 telephone-event/8000']);
+    const customer = engine.createVirtualParty(customerId, { prompt: { toneHz: 1000 } });
+    const before = engine.stats();
+    engine.bridge(lineId, customerId);
+    await untilBrowserHears(page, 1000);
+    customer.clearHeard();
+    await sleep(800);
+    expect(windowedEnergy(customer.heard(), 440)).toBeGreaterThan(0.6);
+    // Same codec on both ends: nothing decoded, nothing encoded.
+    const after = engine.stats();
+    expect(after.framesDecoded - before.framesDecoded).toBe(0);
+    expect(after.framesEncoded - before.framesEncoded).toBe(0);
+    expect(after.packetsRelayed - before.packetsRelayed).toBeGreaterThan(40);
+    await page.close();
+    await engine.closeEndpoint(lineId);
+    await engine.closeEndpoint(customerId);
   });
 });

@@ -4,14 +4,17 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MUSIC_ON_HOLD_NOTES_HZ } from './audio-sources.js';
 import type { MediaEngine, MediaEngineEvents } from './media-engine.js';
+import { liveOpusInstances } from './opus.js';
 import { BrowserLikeClient, connectClient, sleep, waitFor } from './test-support/browser-like-client.js';
 import { toneEnergy } from './tone.js';
 import { readWav } from './wav.js';
 import { createWeriftMediaEngine } from './werift-engine.js';
 
 /**
- * The engine with real WebRTC: a second werift peer plays the agent's browser (PCMU + telephone-event, trickled
- * candidates, a 440 Hz voice) over loopback, and every check is by frequency, as the browser tests do.
+ * The engine with real WebRTC: a second werift peer plays the agent's browser (Opus, PCMU and telephone-event
+ * offered as a browser does, trickled candidates, a 440 Hz voice) over loopback, and every check is by frequency,
+ * as the browser tests do. The agent's line negotiates Opus; the virtual customer speaks PCMU, so agent ↔ customer
+ * is transcoded, and agent ↔ agent is relayed.
  */
 
 const AGENT_HZ = 440;
@@ -46,6 +49,8 @@ const musicShare = (pcm: Int16Array) =>
 let engine: MediaEngine;
 let client: BrowserLikeClient;
 let warnings: MediaEngineEvents['warning'][];
+let opusBefore: number;
+const others: BrowserLikeClient[] = [];
 
 function collect<E extends keyof MediaEngineEvents>(event: E): MediaEngineEvents[E][] {
   const seen: MediaEngineEvents[E][] = [];
@@ -54,6 +59,7 @@ function collect<E extends keyof MediaEngineEvents>(event: E): MediaEngineEvents
 }
 
 beforeEach(async () => {
+  opusBefore = liveOpusInstances();
   // Node to Node on one machine: advertise loopback only (a browser would need a real interface address).
   engine = createWeriftMediaEngine({ announcedAddress: '127.0.0.1' });
   warnings = collect('warning');
@@ -64,23 +70,38 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await client.close();
+  for (const other of others.splice(0)) await other.close();
   await engine.close();
   expect(warnings).toEqual([]);
+  // The engine's Opus encoders and decoders (and the clients') are all freed.
+  expect(liveOpusInstances()).toBe(opusBefore);
 });
 
+/** A second browser on its own agent line, saying `hz`. */
+async function secondAgent(lineId: string, hz: number): Promise<BrowserLikeClient> {
+  const other = new BrowserLikeClient(hz);
+  others.push(other);
+  await connectClient(engine, lineId, other);
+  other.startSending();
+  return other;
+}
+
+const rtpmaps = (sdp: string) => sdp.split(/\r?\n/).filter((line) => line.startsWith('a=rtpmap:'));
+
 describe('an agent line and a virtual customer', () => {
-  it('hear each other, relayed without decoding', async () => {
+  it('hear each other: the line speaks Opus, the customer PCMU, transcoded both ways', async () => {
+    expect(client.codec).toBe('opus');
     const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
     engine.bridge('agent-1', 'customer');
     await sleep(1000);
     expect(energy(settled(client.heard()), CUSTOMER_HZ)).toBeGreaterThan(HEARD);
     expect(energy(settled(customer.heard()), AGENT_HZ)).toBeGreaterThan(HEARD);
     const stats = engine.stats();
-    expect(stats.packetsRelayed).toBeGreaterThan(80);
-    expect(stats.framesDecoded).toBe(0);
+    expect(stats.framesDecoded).toBeGreaterThan(80);
+    expect(stats.framesEncoded).toBeGreaterThan(80);
   });
 
-  it('answer with PCMU and telephone-event only, loopback candidates only, candidates after the answer', async () => {
+  it('answer with Opus and telephone-event when offered, loopback candidates only, candidates after the answer', async () => {
     const second = new BrowserLikeClient(AGENT_HZ);
     const order: string[] = [];
     engine.on('localCandidate', (event) => {
@@ -96,23 +117,97 @@ describe('an agent line and a virtual customer', () => {
     await second.close();
     expect(order[0]).toBe('answer');
     expect(order).toContain('end');
-    const rtpmaps = answerSdp.split(/\r?\n/).filter((line) => line.startsWith('a=rtpmap:'));
-    expect(rtpmaps).toEqual(['a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000']);
+    // One audio codec, so the browser sends what the engine expects; keys in the same clock.
+    expect(rtpmaps(answerSdp)).toEqual(['a=rtpmap:111 opus/48000/2', 'a=rtpmap:110 telephone-event/48000']);
     const candidates = answerSdp.split(/\r?\n/).filter((line) => line.startsWith('a=candidate:'));
     expect(candidates.length).toBeGreaterThan(0);
     for (const line of candidates) expect(line).toMatch(/ 127\.0\.0\.1 \d+ typ host/);
   });
 
+  it('answer with PCMU when the offer has only PCMU, and the two lines then transcode to each other', async () => {
+    const pcmu = new BrowserLikeClient(THIRD_HZ, { codecs: ['pcmu'] });
+    others.push(pcmu);
+    const offer = await pcmu.offer();
+    expect(rtpmaps(offer)).toEqual(['a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000']);
+    await connectClient(engine, 'agent-2', pcmu);
+    expect(pcmu.codec).toBe('pcmu');
+    engine.bridge('agent-1', 'agent-2');
+    pcmu.startSending();
+    await sleep(300);
+    pcmu.clearHeard();
+    client.clearHeard();
+    await sleep(1000);
+    expect(energy(settled(pcmu.heard()), AGENT_HZ)).toBeGreaterThan(HEARD);
+    expect(energy(settled(client.heard()), THIRD_HZ)).toBeGreaterThan(HEARD);
+    expect(engine.stats().framesEncoded).toBeGreaterThan(80);
+  });
+
+  it('keep the payload types the browser chose, and keys in the audio’s clock when it offered that', async () => {
+    const renumber = (sdp: string, from: number, to: number) =>
+      sdp
+        .replace(new RegExp(`^(m=audio .*) ${from}( |\r?$)`, 'm'), `$1 ${to}$2`)
+        .replaceAll(`a=rtpmap:${from} `, `a=rtpmap:${to} `)
+        .replaceAll(`a=fmtp:${from} `, `a=fmtp:${to} `);
+    const other = new BrowserLikeClient(AGENT_HZ);
+    // Other numbers than werift's own, as another browser might choose.
+    const offer = renumber(renumber(await other.offer(), 111, 109), 110, 96);
+    await other.close();
+    const { answerSdp } = await engine.openAgentLine('agent-2', offer);
+    expect(rtpmaps(answerSdp)).toEqual(['a=rtpmap:109 opus/48000/2', 'a=rtpmap:96 telephone-event/48000']);
+    expect(answerSdp).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 109 96\r?$/m);
+    // Chromium's PCMU-only offer numbers telephone-event/8000 126.
+    const pcmu = new BrowserLikeClient(AGENT_HZ, { codecs: ['pcmu'] });
+    const pcmuOffer = renumber(await pcmu.offer(), 101, 126);
+    await pcmu.close();
+    const pcmuAnswer = (await engine.openAgentLine('agent-3', pcmuOffer)).answerSdp;
+    expect(rtpmaps(pcmuAnswer)).toEqual(['a=rtpmap:0 PCMU/8000', 'a=rtpmap:126 telephone-event/8000']);
+  });
+
   it('refuses offers it cannot serve, leaving no line behind', async () => {
     await expect(engine.openAgentLine('bad-1', 'hello')).rejects.toMatchObject({ code: 'InvalidSdp' });
-    const other = new BrowserLikeClient(AGENT_HZ);
+    const other = new BrowserLikeClient(AGENT_HZ, { codecs: ['pcmu'] });
     const offer = await other.offer();
     await other.close();
-    const noPcmu = offer
+    const neither = offer
       .replace('m=audio 9 UDP/TLS/RTP/SAVPF 0 101', 'm=audio 9 UDP/TLS/RTP/SAVPF 101')
       .replace(/a=rtpmap:0 PCMU\/8000\r?\n/, '');
-    await expect(engine.openAgentLine('bad-2', noPcmu)).rejects.toMatchObject({ code: 'NoCommonCodec' });
+    await expect(engine.openAgentLine('bad-2', neither)).rejects.toMatchObject({ code: 'NoCommonCodec' });
     expect(engine.stats().endpoints).toBe(1);
+  });
+
+  it('answer with PCMU only when the operator forces G.711, and refuse an offer of Opus alone', async () => {
+    const g711 = createWeriftMediaEngine({ announcedAddress: '127.0.0.1', codecs: ['pcmu'] });
+    try {
+      const browser = new BrowserLikeClient(AGENT_HZ);
+      const { answerSdp } = await g711.openAgentLine('agent', await browser.offer());
+      await browser.close();
+      expect(rtpmaps(answerSdp)).toEqual(['a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000']);
+      const opusOnly = new BrowserLikeClient(AGENT_HZ, { codecs: ['opus'] });
+      const offer = await opusOnly.offer();
+      await opusOnly.close();
+      await expect(g711.openAgentLine('opus-only', offer)).rejects.toMatchObject({ code: 'NoCommonCodec' });
+      expect(() => createWeriftMediaEngine({ codecs: ['g729' as 'pcmu'] })).toThrow(/unknown codec g729/);
+    } finally {
+      await g711.close();
+    }
+  });
+});
+
+describe('two agent lines speaking Opus', () => {
+  it('hear each other, relayed without decoding or encoding anything', async () => {
+    const other = await secondAgent('agent-2', THIRD_HZ);
+    expect(other.codec).toBe('opus');
+    engine.bridge('agent-1', 'agent-2');
+    await sleep(300);
+    client.clearHeard();
+    other.clearHeard();
+    await sleep(1000);
+    expect(energy(settled(client.heard()), THIRD_HZ)).toBeGreaterThan(HEARD);
+    expect(energy(settled(other.heard()), AGENT_HZ)).toBeGreaterThan(HEARD);
+    const stats = engine.stats();
+    expect(stats.packetsRelayed).toBeGreaterThan(80);
+    expect(stats.framesDecoded).toBe(0);
+    expect(stats.framesEncoded).toBe(0);
   });
 });
 
@@ -293,8 +388,8 @@ describe('a line that lives across calls and networks', () => {
   });
 
   it('taps the agent’s voice as 20 ms frames, decoding only once someone listens', async () => {
-    engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
-    engine.bridge('agent-1', 'customer');
+    await secondAgent('agent-2', THIRD_HZ);
+    engine.bridge('agent-1', 'agent-2');
     await sleep(300);
     expect(engine.stats().framesDecoded).toBe(0);
     const frames: Int16Array[] = [];

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { RingbackTone } from './audio-sources.js';
+import { type AudioCodecName, DEFAULT_LINE_CODECS, validateCodecList } from './codec.js';
 import { type MediaClock, realtimeMediaClock } from './media-clock.js';
 import { type IceServerConfig, type MediaEngine, MediaError } from './media-engine.js';
 import { MediaSwitch } from './media-switch.js';
@@ -20,6 +21,12 @@ export interface WeriftMediaEngineOptions {
   readonly iceServers?: readonly IceServerConfig[];
   /** Gather IPv6 host candidates too (default false). */
   readonly ipv6?: boolean;
+  /**
+   * The audio codecs agent lines may use, in preference order: each line answers with the first one its offer has
+   * (default `['opus', 'pcmu']`: Opus between browsers, G.711 where a browser offers only that). `['pcmu']` forces
+   * G.711 on every line, so no call is ever transcoded to or from a browser.
+   */
+  readonly codecs?: readonly AudioCodecName[];
   /** The 20 ms media clock; default real time. */
   readonly clock?: MediaClock;
   /** Music on hold, 8 kHz mono PCM (see `readWavAs8kMono`); default a generated melody. */
@@ -49,7 +56,9 @@ export function createWeriftMediaEngine(options: WeriftMediaEngineOptions = {}):
       );
     }
   }
+  const codecs = validateCodecList(options.codecs ?? DEFAULT_LINE_CODECS);
   const lineOptions = {
+    codecs,
     announcedAddress,
     advertiseInterfaceAddresses: options.advertiseInterfaceAddresses ?? !announcedAddress,
     portRange,

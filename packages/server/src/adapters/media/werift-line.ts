@@ -6,9 +6,11 @@ import {
   RtpHeader,
   RtpPacket,
 } from 'werift';
+import { type AudioCodecName, clockRate, DEFAULT_LINE_CODECS } from './codec.js';
 import { type IceCandidateInit, type IceServerConfig, MediaError, type OpenAgentLineOptions } from './media-engine.js';
 import type { AgentLineHooks, AgentLineTransport } from './media-switch.js';
 import type { OutgoingPacket } from './outbound-stream.js';
+import { rescaleTelephoneEvent } from './rfc4733.js';
 import {
   candidateAddress,
   candidateUfrag,
@@ -19,8 +21,9 @@ import {
 } from './sdp.js';
 
 /**
- * An agent's WebRTC line on werift: one RTCPeerConnection answering the browser's offer, PCMU and telephone-event
- * only. It lives as long as the agent is checked in; calls come and go on it without a new handshake.
+ * An agent's WebRTC line on werift: one RTCPeerConnection answering the browser's offer with one audio codec — the
+ * first of the operator's list (default Opus, then PCMU) that the offer has — and telephone-event. It lives as long
+ * as the agent is checked in; calls come and go on it without a new handshake.
  *
  * werift 0.24 quirks handled here (found by reading its source and by the tests next to this file):
  * - Its ICE agent queries stun.l.google.com even with `iceServers: []` (a hard-coded fallback in `Connection`):
@@ -29,6 +32,9 @@ import {
  *   early), so media stops: the restarted ICE transports are started explicitly.
  * - `RTCRtpSender.sendRtp` overwrites the payload type with the first negotiated codec: telephone-event packets
  *   go through the DTLS transport directly, with the sender's SSRC and our sequence numbers.
+ * - It matches codecs by MIME type only and answers with every match: the chosen audio codec and the
+ *   telephone-events are picked from its negotiated list before the answer is made, so the browser sends the one
+ *   codec the engine expects.
  * - Received packets may share buffers werift reuses: payloads are copied before they enter the engine.
  * - Remote candidates it gets before the matching remote description throw: they are buffered here.
  */
@@ -39,18 +45,38 @@ export interface WeriftLineOptions {
   readonly portRange?: readonly [number, number];
   readonly iceServers: readonly IceServerConfig[];
   readonly ipv6: boolean;
+  /** The audio codecs the line may use, in preference order (default Opus, then PCMU). */
+  readonly codecs?: readonly AudioCodecName[];
 }
 
-const PCMU = { mimeType: 'audio/PCMU', clockRate: 8000, payloadType: 0, channels: 1 } as const;
-const TELEPHONE_EVENT = { mimeType: 'audio/telephone-event', clockRate: 8000, payloadType: 101, parameters: '0-16' };
+/**
+ * The codecs werift is configured with. Payload types matter only when werift offers (the tests' browser and the
+ * benchmark's): they are Chromium's. When it answers, the browser's numbers are kept.
+ */
+const CODEC_PARAMETERS: Readonly<Record<AudioCodecName, ConstructorParameters<typeof RTCRtpCodecParameters>[0]>> = {
+  // Stereo is how every browser declares Opus (RFC 7587 §7); what is sent is mono.
+  opus: { mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111, parameters: 'useinbandfec=1' },
+  pcmu: { mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 },
+};
+const TELEPHONE_EVENTS: Readonly<Record<AudioCodecName, ConstructorParameters<typeof RTCRtpCodecParameters>[0]>> = {
+  opus: { mimeType: 'audio/telephone-event', clockRate: 48_000, payloadType: 110, parameters: '0-16' },
+  pcmu: { mimeType: 'audio/telephone-event', clockRate: 8000, payloadType: 101, parameters: '0-16' },
+};
 /** Remote candidates buffered per line, at most (a browser sends a handful per generation). */
 const MAX_PENDING_CANDIDATES = 64;
 
-/** Builds the werift configuration both the engine and the tests' browser-like client use. */
+/**
+ * Builds the werift configuration both the engine and the tests' browser-like client use: the audio codecs in the
+ * given order, then telephone-event in the clock of each (48 kHz next to Opus, 8 kHz next to PCMU).
+ */
 export function weriftPeerConfig(options: Omit<WeriftLineOptions, 'advertiseInterfaceAddresses'>) {
+  const codecs = options.codecs ?? DEFAULT_LINE_CODECS;
   return {
     codecs: {
-      audio: [new RTCRtpCodecParameters({ ...PCMU }), new RTCRtpCodecParameters({ ...TELEPHONE_EVENT })],
+      audio: [
+        ...codecs.map((codec) => new RTCRtpCodecParameters({ ...CODEC_PARAMETERS[codec] })),
+        ...codecs.map((codec) => new RTCRtpCodecParameters({ ...TELEPHONE_EVENTS[codec] })),
+      ],
       video: [],
     },
     headerExtensions: { audio: [], video: [] },
@@ -109,9 +135,11 @@ export class WeriftAgentLine implements AgentLineTransport {
   private pendingRemote: IceCandidateInit[] = [];
   /** Local candidates gathered while answering: most end up in the answer's SDP and are not trickled. */
   private answering: (IceCandidateInit | null)[] | undefined;
-  private audioPayloadType: number = PCMU.payloadType;
-  private dtmfSendPayloadType: number | undefined;
-  private readonly dtmfReceivePayloadTypes = new Set<number>();
+  private negotiated: AudioCodecName;
+  private audioPayloadType: number | undefined;
+  private dtmfSend: { payloadType: number; clockRate: number } | undefined;
+  /** Telephone-event payload types the browser may send, and the codec whose clock each runs in. */
+  private readonly dtmfReceive = new Map<number, AudioCodecName>();
   private lastState: string | undefined;
   private closed = false;
   private sendFailures = 0;
@@ -119,11 +147,22 @@ export class WeriftAgentLine implements AgentLineTransport {
   constructor(
     private readonly options: WeriftLineOptions,
     private readonly hooks: AgentLineHooks,
-  ) {}
+  ) {
+    this.negotiated = this.allowedCodecs[0]!;
+  }
+
+  /** The audio codec of the last answer (before the first: the preferred one, though nothing flows yet). */
+  get codec(): AudioCodecName {
+    return this.negotiated;
+  }
+
+  private get allowedCodecs(): readonly AudioCodecName[] {
+    return this.options.codecs ?? DEFAULT_LINE_CODECS;
+  }
 
   async negotiate(offerSdp: string, _options: OpenAgentLineOptions): Promise<string> {
     this.assertOpen();
-    const offer = summarizeOffer(offerSdp);
+    const offer = summarizeOffer(offerSdp, this.allowedCodecs);
     // A new o= session id or DTLS fingerprint means a new RTCPeerConnection on the browser side (a reload): start a
     // fresh one here too. Otherwise renegotiate in place; a new ICE ufrag makes that an ICE restart.
     const fresh =
@@ -196,6 +235,8 @@ export class WeriftAgentLine implements AgentLineTransport {
     const transceiver = this.transceiver;
     if (!transceiver || this.closed) return;
     if (packet.kind === 'audio') {
+      // A packet made for the codec of a previous negotiation (a reload that changed codec) is dropped.
+      if (packet.codec !== this.negotiated || this.audioPayloadType === undefined) return;
       const header = new RtpHeader({
         payloadType: this.audioPayloadType,
         sequenceNumber: packet.sequenceNumber,
@@ -203,10 +244,15 @@ export class WeriftAgentLine implements AgentLineTransport {
         marker: packet.marker,
       });
       transceiver.sender.sendRtp(new RtpPacket(header, packet.payload)).catch((error) => this.sendFailed(error));
-    } else if (this.dtmfSendPayloadType !== undefined) {
-      sendTelephoneEvent(transceiver, this.dtmfSendPayloadType, packet).catch((error) => this.sendFailed(error));
+    } else if (this.dtmfSend) {
+      // The timestamp stays in the audio's clock (one stream); only a duration in another clock is scaled, for a
+      // browser that offered telephone-event at 8 kHz alone next to Opus.
+      const payload = rescaleTelephoneEvent(packet.payload, clockRate(packet.codec), this.dtmfSend.clockRate);
+      sendTelephoneEvent(transceiver, this.dtmfSend.payloadType, { ...packet, payload }).catch((error) =>
+        this.sendFailed(error),
+      );
     } else if (packet.marker) {
-      this.warn('NoTelephoneEvent', new Error('the browser did not offer telephone-event/8000: DTMF dropped'));
+      this.warn('NoTelephoneEvent', new Error('the browser did not offer telephone-event: DTMF dropped'));
     }
   }
 
@@ -269,11 +315,19 @@ export class WeriftAgentLine implements AgentLineTransport {
 
   private receive(rtp: RtpPacket): void {
     const { payloadType } = rtp.header;
-    const kind =
-      payloadType === this.audioPayloadType ? 'audio' : this.dtmfReceivePayloadTypes.has(payloadType) ? 'dtmf' : null;
-    if (!kind) return;
+    let kind: 'audio' | 'dtmf';
+    let codec: AudioCodecName | undefined;
+    if (payloadType === this.audioPayloadType) {
+      kind = 'audio';
+      codec = this.negotiated;
+    } else {
+      kind = 'dtmf';
+      codec = this.dtmfReceive.get(payloadType);
+      if (!codec) return;
+    }
     this.hooks.packet({
       kind,
+      codec,
       ssrc: rtp.header.ssrc,
       timestamp: rtp.header.timestamp,
       marker: rtp.header.marker,
@@ -281,21 +335,41 @@ export class WeriftAgentLine implements AgentLineTransport {
     });
   }
 
-  /** Payload types as the browser numbered them (Chromium's telephone-event/8000 is 126, not 101). */
+  /**
+   * Picks the line's codecs from what werift negotiated (every offered codec whose MIME type it knows, the browser's
+   * order and payload type numbers — Chromium's telephone-event/8000 is 126, not 101): the first audio codec of the
+   * operator's list the offer has, and the telephone-events. The answer then carries only those, so the browser
+   * sends that one codec, and werift sends with it (it would use the offer's first codec).
+   */
   private readNegotiatedCodecs(): void {
     const transceiver = this.transceiver!;
     const codecs = transceiver.codecs;
-    const pcmu = codecs.find((codec) => codec.mimeType.toLowerCase() === 'audio/pcmu');
-    if (!pcmu) throw new MediaError('NoCommonCodec', 'PCMU was not negotiated');
-    this.audioPayloadType = pcmu.payloadType;
-    // werift sends with the first negotiated codec; make sure that is PCMU whatever order the offer used.
-    transceiver.sender.codec = pcmu;
-    const events = codecs.filter(
-      (codec) => codec.mimeType.toLowerCase() === 'audio/telephone-event' && codec.clockRate === 8000,
+    const find = (codec: AudioCodecName) =>
+      codecs.find(
+        (candidate) =>
+          candidate.mimeType.toLowerCase() === CODEC_PARAMETERS[codec].mimeType.toLowerCase() &&
+          candidate.clockRate === clockRate(codec),
+      );
+    const chosen = this.allowedCodecs.find((codec) => find(codec));
+    if (!chosen) throw new MediaError('NoCommonCodec', 'no codec in common with the offer');
+    const audio = find(chosen)!;
+    const offeredEvents = codecs.filter(
+      (codec) =>
+        codec.mimeType.toLowerCase() === 'audio/telephone-event' &&
+        (codec.clockRate === 48_000 || codec.clockRate === 8000),
     );
-    this.dtmfReceivePayloadTypes.clear();
-    for (const codec of events) this.dtmfReceivePayloadTypes.add(codec.payloadType);
-    this.dtmfSendPayloadType = events[0]?.payloadType;
+    // Keys in the audio's clock (RFC 4733 §2.1; Chromium offers telephone-event/48000 with Opus and /8000), or, from
+    // a browser that offered only the other clock next to Opus, that one: it is still understood.
+    const sameClock = offeredEvents.filter((codec) => codec.clockRate === audio.clockRate);
+    const events = sameClock.length > 0 ? sameClock : offeredEvents;
+    transceiver.codecs = [audio, ...events];
+    transceiver.sender.codec = audio;
+    this.negotiated = chosen;
+    this.audioPayloadType = audio.payloadType;
+    this.dtmfReceive.clear();
+    for (const event of events) this.dtmfReceive.set(event.payloadType, event.clockRate === 48_000 ? 'opus' : 'pcmu');
+    const send = events[0];
+    this.dtmfSend = send ? { payloadType: send.payloadType, clockRate: send.clockRate } : undefined;
   }
 
   /**

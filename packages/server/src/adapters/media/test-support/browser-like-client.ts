@@ -1,22 +1,43 @@
 import { randomInt } from 'node:crypto';
 import { type MediaStreamTrack, RTCPeerConnection, type RTCRtpTransceiver, RtpHeader, RtpPacket } from 'werift';
+import { type AudioCodecName, DEFAULT_LINE_CODECS, frameTicks } from '../codec.js';
 import { decodeMulaw, encodeMulaw } from '../g711.js';
 import { realtimeMediaClock } from '../media-clock.js';
 import type { IceCandidateInit, LineState, MediaEngine } from '../media-engine.js';
+import { OpusDecoder, OpusEncoder } from '../opus.js';
 import { DtmfDetector, DtmfSendQueue } from '../rfc4733.js';
 import { originSessionId, withOrigin } from '../sdp.js';
 import { sineWave } from '../tone.js';
 import { kickRestartedIce, sendTelephoneEvent, weriftPeerConfig, withoutDefaultStun } from '../werift-line.js';
 
+export interface BrowserLikeClientOptions {
+  /** The audio codecs it offers, in order (default Opus then PCMU, as the SDK's browser does). */
+  readonly codecs?: readonly AudioCodecName[];
+}
+
+/** What the answer settled: the audio codec and payload types, as the engine numbered them back. */
+interface Negotiated {
+  readonly codec: AudioCodecName;
+  readonly audioPayloadType: number;
+  readonly dtmfPayloadTypes: ReadonlySet<number>;
+  /** The telephone-event it sends keys with: the one in the audio's clock. */
+  readonly dtmfSendPayloadType: number | undefined;
+}
+
 /**
- * A stand-in for the agent's browser, made of a second werift peer: it offers PCMU + telephone-event (101) like the
- * SDK will, trickles its candidates, says a tone every 20 ms, and keeps what it hears (audio, RTP headers, DTMF).
- * Loopback is allowed here (Node to Node); Chromium would need a real interface address.
+ * A stand-in for the agent's browser, made of a second werift peer: it offers Opus, PCMU and telephone-event at
+ * 48 and 8 kHz as the SDK's browser does (or the codecs it is told), trickles its candidates, says a tone every
+ * 20 ms in whatever codec the answer chose (its own Opus encoder at 8 kHz), and keeps what it hears (audio decoded
+ * to 8 kHz PCM, RTP headers, DTMF). Loopback is allowed here (Node to Node); Chromium would need a real interface
+ * address.
  */
 export class BrowserLikeClient {
   readonly pc: RTCPeerConnection;
   private readonly transceiver: RTCRtpTransceiver;
-  private readonly tone: Buffer;
+  private readonly tone: Int16Array;
+  private readonly encoder = new OpusEncoder();
+  private readonly decoder = new OpusDecoder();
+  private negotiated: Negotiated | undefined;
   private stopTimer: (() => void) | undefined;
   private toneFrame = 0;
   private sequence = randomInt(0x10000);
@@ -34,15 +55,15 @@ export class BrowserLikeClient {
   private sessionId: string | undefined;
   private offers = 0;
 
-  constructor(toneHz: number) {
+  constructor(toneHz: number, { codecs = DEFAULT_LINE_CODECS }: BrowserLikeClientOptions = {}) {
     this.pc = new RTCPeerConnection(
-      weriftPeerConfig({ iceServers: [], announcedAddress: '127.0.0.1', ipv6: false }) as ConstructorParameters<
+      weriftPeerConfig({ iceServers: [], announcedAddress: '127.0.0.1', ipv6: false, codecs }) as ConstructorParameters<
         typeof RTCPeerConnection
       >[0],
     );
     this.transceiver = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
     withoutDefaultStun(this.pc, []);
-    this.tone = encodeMulaw(sineWave(toneHz, 8000, 8000, 0.3));
+    this.tone = sineWave(toneHz, 8000, 8000, 0.3);
     this.transceiver.onTrack.subscribe((track: MediaStreamTrack) => {
       track.onReceiveRtp.subscribe((rtp) => this.receive(rtp));
     });
@@ -68,6 +89,7 @@ export class BrowserLikeClient {
 
   async answer(sdp: string, restarted = false): Promise<void> {
     await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    this.negotiated = readAnswer(this.transceiver);
     this.haveAnswer = true;
     if (restarted) kickRestartedIce(this.pc, () => undefined);
     for (const candidate of this.pendingRemote.splice(0)) await this.applyRemote(candidate);
@@ -122,43 +144,63 @@ export class BrowserLikeClient {
     return this.pc.connectionState;
   }
 
+  /** The audio codec the engine's answer chose (undefined before the answer). */
+  get codec(): AudioCodecName | undefined {
+    return this.negotiated?.codec;
+  }
+
   async close(): Promise<void> {
     this.stopSending();
     await this.pc.close();
+    this.encoder.delete();
+    this.decoder.delete();
   }
 
   private sendFrame(): void {
+    const negotiated = this.negotiated;
+    if (!negotiated) return;
+    const ticks = frameTicks(negotiated.codec);
     const now = this.timestamp;
-    this.timestamp = (this.timestamp + 160) >>> 0;
-    const dtmf = this.dtmfOut.next(now);
+    this.timestamp = (this.timestamp + ticks) >>> 0;
+    const dtmf = this.dtmfOut.next(now, ticks);
     if (dtmf) {
-      if (dtmf.packet) {
+      if (dtmf.packet && negotiated.dtmfSendPayloadType !== undefined) {
         this.sequence = (this.sequence + 1) & 0xffff;
-        sendTelephoneEvent(this.transceiver, 101, { sequenceNumber: this.sequence, ...dtmf.packet }).catch(
-          () => undefined,
-        );
+        sendTelephoneEvent(this.transceiver, negotiated.dtmfSendPayloadType, {
+          sequenceNumber: this.sequence,
+          ...dtmf.packet,
+        }).catch(() => undefined);
       }
       return;
     }
     const start = (this.toneFrame++ % 50) * 160;
+    const pcm = this.tone.subarray(start, start + 160);
+    const payload = negotiated.codec === 'opus' ? this.encoder.encode(pcm) : encodeMulaw(pcm);
     this.sequence = (this.sequence + 1) & 0xffff;
-    const header = new RtpHeader({ payloadType: 0, sequenceNumber: this.sequence, timestamp: now, marker: false });
-    this.transceiver.sender
-      .sendRtp(new RtpPacket(header, this.tone.subarray(start, start + 160)))
-      .catch(() => undefined);
+    const header = new RtpHeader({
+      payloadType: negotiated.audioPayloadType,
+      sequenceNumber: this.sequence,
+      timestamp: now,
+      marker: false,
+    });
+    this.transceiver.sender.sendRtp(new RtpPacket(header, payload)).catch(() => undefined);
   }
 
   private receive(rtp: RtpPacket): void {
     const { header } = rtp;
-    if (header.payloadType === 0) {
+    const negotiated = this.negotiated;
+    if (!negotiated) return;
+    if (header.payloadType === negotiated.audioPayloadType) {
       this.received.push({
         sequenceNumber: header.sequenceNumber,
         timestamp: header.timestamp,
         ssrc: header.ssrc,
         marker: header.marker,
       });
-      this.heardChunks.push(decodeMulaw(rtp.payload));
-    } else if (header.payloadType === 101) {
+      this.heardChunks.push(
+        negotiated.codec === 'opus' ? this.decoder.decode(rtp.payload).slice() : decodeMulaw(rtp.payload),
+      );
+    } else if (negotiated.dtmfPayloadTypes.has(header.payloadType)) {
       this.digits += this.dtmfIn.push(header.timestamp, rtp.payload);
     }
   }
@@ -174,6 +216,21 @@ export class BrowserLikeClient {
       : null;
     await this.pc.addIceCandidate(init).catch(() => undefined);
   }
+}
+
+/** The codecs of an applied answer: werift's negotiated list holds what the answer kept, in its order. */
+function readAnswer(transceiver: RTCRtpTransceiver): Negotiated {
+  const codecs = transceiver.codecs;
+  const audio = codecs.find((codec) => /^audio\/(opus|pcmu)$/i.test(codec.mimeType));
+  if (!audio) throw new Error('the answer has no audio codec this client speaks');
+  const codec: AudioCodecName = audio.mimeType.toLowerCase() === 'audio/opus' ? 'opus' : 'pcmu';
+  const events = codecs.filter((c) => c.mimeType.toLowerCase() === 'audio/telephone-event');
+  return {
+    codec,
+    audioPayloadType: audio.payloadType,
+    dtmfPayloadTypes: new Set(events.map((event) => event.payloadType)),
+    dtmfSendPayloadType: (events.find((event) => event.clockRate === audio.clockRate) ?? events[0])?.payloadType,
+  };
 }
 
 /**
