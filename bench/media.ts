@@ -1,5 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +46,35 @@ const TARGET_RELAY_P99_MS = 5;
 const TARGET_ANSWER_P95_MS = 100;
 
 const wallClock = () => performance.timeOrigin + performance.now();
+
+/**
+ * BENCH_MEDIA_PROFILE=<dir> writes a CPU profile of this process (the engine) for every measurement window, as
+ * `<dir>/engine-<calls>-<rep>.cpuprofile`, and a sampling profile of what it allocated as `.heapprofile` (open both
+ * in Chrome DevTools): where the engine's time and garbage come from under load, without the set-up that a
+ * whole-run --cpu-prof would mix in.
+ */
+const PROFILE_DIR = process.env.BENCH_MEDIA_PROFILE;
+
+async function startWindowProfile(): Promise<((name: string) => Promise<void>) | undefined> {
+  if (!PROFILE_DIR) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 250 });
+  await session.post('Profiler.start');
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16_384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return async (name) => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+    const { profile: allocations } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(join(PROFILE_DIR, `${name}.heapprofile`), JSON.stringify(allocations));
+    session.disconnect();
+  };
+}
 
 function parseSteps(value: string | undefined): number[] | undefined {
   if (!value) return undefined;
@@ -253,6 +285,8 @@ function pairSpeakers(pairs: readonly (readonly number[])[], path: MediaPath) {
   ]);
 }
 
+let profiled = 0;
+
 /** One repetition at `calls` bridged calls. */
 async function repetition(engine: MediaEngine, load: LoadGenerator, calls: number): Promise<Figures> {
   const callPairs = Array.from({ length: calls }, (_, k) => [2 * k, 2 * k + 1]);
@@ -276,6 +310,7 @@ async function repetition(engine: MediaEngine, load: LoadGenerator, calls: numbe
     const statsBefore = engine.stats();
     load.post({ type: 'mark' });
     await load.take('marked');
+    const stopProfile = await startWindowProfile();
     loop.enable();
     const cpuBefore = process.cpuUsage();
     const startedAt = performance.now();
@@ -284,6 +319,7 @@ async function repetition(engine: MediaEngine, load: LoadGenerator, calls: numbe
     const cpu = process.cpuUsage(cpuBefore);
     const windowMs = performance.now() - startedAt;
     loop.disable();
+    await stopProfile?.(`engine-${calls}-${++profiled}`);
     const relayed = engine.stats().packetsRelayed - statsBefore.packetsRelayed;
     const report: Report = await load.take('report');
     const path = (name: MediaPath): PathReport => {

@@ -19,6 +19,7 @@ import {
   summarizeOffer,
   withOrigin,
 } from './sdp.js';
+import { applyWeriftFastPaths } from './werift-fast-paths.js';
 
 /**
  * An agent's WebRTC line on werift: one RTCPeerConnection answering the browser's offer with one audio codec — the
@@ -37,6 +38,8 @@ import {
  *   codec the engine expects.
  * - Received packets may share buffers werift reuses: payloads are copied before they enter the engine.
  * - Remote candidates it gets before the matching remote description throw: they are buffered here.
+ * - Its RTP header parser costs microseconds and dozens of objects per packet: werift-fast-paths.ts replaces it with
+ *   an equivalent one when the first peer configuration is built.
  */
 
 export interface WeriftLineOptions {
@@ -70,6 +73,8 @@ const MAX_PENDING_CANDIDATES = 64;
  * given order, then telephone-event in the clock of each (48 kHz next to Opus, 8 kHz next to PCMU).
  */
 export function weriftPeerConfig(options: Omit<WeriftLineOptions, 'advertiseInterfaceAddresses'>) {
+  // Every werift peer we make goes through here: the place to make sure werift runs with its hot path fixed.
+  applyWeriftFastPaths();
   const codecs = options.codecs ?? DEFAULT_LINE_CODECS;
   return {
     codecs: {
