@@ -8,9 +8,13 @@
  * this process, so one clock). The protocol is in media-messages.ts.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { type MediaStreamTrack, RTCPeerConnection, type RTCRtpTransceiver, RtpHeader, RtpPacket } from 'werift';
+import { type MediaStreamTrack, RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
 import type { IceCandidateInit } from '../packages/server/src/adapters/media/index.js';
-import { weriftPeerConfig, withoutDefaultStun } from '../packages/server/src/adapters/media/werift-line.js';
+import {
+  sendRtpPacket,
+  weriftPeerConfig,
+  withoutDefaultStun,
+} from '../packages/server/src/adapters/media/werift-line.js';
 import { type FromLoad, type MediaPath, PAYLOAD, type PathReport, type ToLoad } from './media-messages.js';
 
 const FRAME_MS = 20;
@@ -336,12 +340,13 @@ class WebRtcPeer implements LoadEndpoint {
     this.sequence = (this.sequence + 1) & 0xffff;
     // 20 ms in the negotiated codec's clock: 960 ticks for Opus, 160 for PCMU.
     this.timestamp = (this.timestamp + codec.clockRate / 50) >>> 0;
-    const header = new RtpHeader({
-      payloadType: codec.payloadType,
+    // The engine's own lean send path: a browser's sending costs it native code, not werift's per-packet extras.
+    sendRtpPacket(this.transceiver, codec.payloadType, {
       sequenceNumber: this.sequence,
       timestamp: this.timestamp,
-    });
-    this.transceiver.sender.sendRtp(new RtpPacket(header, payload)).catch(() => undefined);
+      marker: false,
+      payload,
+    }).catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,11 @@
 import {
   type MediaStreamTrack,
+  ntpTime,
   RTCPeerConnection,
   RTCRtpCodecParameters,
   type RTCRtpTransceiver,
   RtpHeader,
-  RtpPacket,
+  type RtpPacket,
 } from 'werift';
 import { type AudioCodecName, clockRate, DEFAULT_LINE_CODECS } from './codec.js';
 import { type IceCandidateInit, type IceServerConfig, MediaError, type OpenAgentLineOptions } from './media-engine.js';
@@ -31,8 +32,9 @@ import { applyWeriftFastPaths } from './werift-fast-paths.js';
  *   the STUN server is cleared on every ICE transport unless the operator configured one.
  * - After an ICE restart it does not start connectivity checks again when DTLS is already up (`connect()` returns
  *   early), so media stops: the restarted ICE transports are started explicitly.
- * - `RTCRtpSender.sendRtp` overwrites the payload type with the first negotiated codec: telephone-event packets
- *   go through the DTLS transport directly, with the sender's SSRC and our sequence numbers.
+ * - `RTCRtpSender.sendRtp` overwrites the payload type with the first negotiated codec, and does per packet work
+ *   an audio line does not need: every packet goes through the DTLS transport directly (`sendRtpPacket`), with
+ *   the sender's SSRC, our sequence numbers and the sender report's counters kept.
  * - It matches codecs by MIME type only and answers with every match: the chosen audio codec and the
  *   telephone-events are picked from its negotiated list before the answer is made, so the browser sends the one
  *   codec the engine expects.
@@ -106,8 +108,28 @@ export function kickRestartedIce(pc: RTCPeerConnection, onError: (error: unknown
   }
 }
 
-/** Sends a telephone-event packet with its own payload type (sendRtp would force the audio codec's). */
-export function sendTelephoneEvent(
+/** What an RTCP sender report of werift's RTCRtpSender is made from (private in its types, plain fields in fact). */
+interface SenderReportState {
+  ntpTimestamp: bigint;
+  rtpTimestamp: number;
+  octetCount: number;
+  packetCount: number;
+}
+
+/** The sender report's NTP/RTP timestamp pair is taken from one packet in this many (see sendRtpPacket). */
+const SR_CLOCK_EVERY = 16;
+
+/**
+ * Sends one RTP packet (audio, or a telephone-event with its own payload type) on the transceiver's sender the
+ * lean way: straight to its DTLS transport (SRTP, then ICE), with the sender's SSRC, keeping what the sender's RTCP
+ * reports are made of. werift's own `RTCRtpSender.sendRtp` forces the first codec's payload type and, per packet,
+ * builds and sorts header extensions (none are negotiated here), keeps the packet for NACK retransmission (not
+ * negotiated for audio; keeping every packet pushed it into the old generation of the heap), feeds video bandwidth
+ * estimation, and reads the NTP clock by formatting a number as a string: at a hundred calls most of the engine's
+ * garbage. The sender report's timestamp pair (one instant in NTP and RTP time) is refreshed every SR_CLOCK_EVERY
+ * packets, so it is at most a third of a second old when a report goes out; werift's is up to one packet old.
+ */
+export function sendRtpPacket(
   transceiver: RTCRtpTransceiver,
   payloadType: number,
   packet: { sequenceNumber: number; timestamp: number; marker: boolean; payload: Buffer },
@@ -122,6 +144,15 @@ export function sendTelephoneEvent(
     marker: packet.marker,
     ssrc: sender.ssrc,
   });
+  const report = sender as unknown as SenderReportState;
+  report.packetCount = (report.packetCount + 1) >>> 0;
+  report.octetCount += packet.payload.length;
+  if (report.packetCount % SR_CLOCK_EVERY === 1 || report.ntpTimestamp === 0n) {
+    report.ntpTimestamp = ntpTime();
+    report.rtpTimestamp = packet.timestamp;
+  }
+  // werift starts a sender's report loop from its sendRtp; the loop runs once, until the sender stops.
+  if (!sender.rtcpRunning) void sender.runRtcp();
   return dtls.sendRtp(packet.payload, header);
 }
 
@@ -242,18 +273,12 @@ export class WeriftAgentLine implements AgentLineTransport {
     if (packet.kind === 'audio') {
       // A packet made for the codec of a previous negotiation (a reload that changed codec) is dropped.
       if (packet.codec !== this.negotiated || this.audioPayloadType === undefined) return;
-      const header = new RtpHeader({
-        payloadType: this.audioPayloadType,
-        sequenceNumber: packet.sequenceNumber,
-        timestamp: packet.timestamp,
-        marker: packet.marker,
-      });
-      transceiver.sender.sendRtp(new RtpPacket(header, packet.payload)).catch((error) => this.sendFailed(error));
+      sendRtpPacket(transceiver, this.audioPayloadType, packet).catch((error) => this.sendFailed(error));
     } else if (this.dtmfSend) {
       // The timestamp stays in the audio's clock (one stream); only a duration in another clock is scaled, for a
       // browser that offered telephone-event at 8 kHz alone next to Opus.
       const payload = rescaleTelephoneEvent(packet.payload, clockRate(packet.codec), this.dtmfSend.clockRate);
-      sendTelephoneEvent(transceiver, this.dtmfSend.payloadType, { ...packet, payload }).catch((error) =>
+      sendRtpPacket(transceiver, this.dtmfSend.payloadType, { ...packet, payload }).catch((error) =>
         this.sendFailed(error),
       );
     } else if (packet.marker) {

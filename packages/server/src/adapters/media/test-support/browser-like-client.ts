@@ -8,7 +8,7 @@ import { OpusDecoder, OpusEncoder } from '../opus.js';
 import { DtmfDetector, DtmfSendQueue } from '../rfc4733.js';
 import { originSessionId, withOrigin } from '../sdp.js';
 import { sineWave } from '../tone.js';
-import { kickRestartedIce, sendTelephoneEvent, weriftPeerConfig, withoutDefaultStun } from '../werift-line.js';
+import { kickRestartedIce, sendRtpPacket, weriftPeerConfig, withoutDefaultStun } from '../werift-line.js';
 
 export interface BrowserLikeClientOptions {
   /** The audio codecs it offers, in order (default Opus then PCMU, as the SDK's browser does). */
@@ -166,7 +166,7 @@ export class BrowserLikeClient {
     if (dtmf) {
       if (dtmf.packet && negotiated.dtmfSendPayloadType !== undefined) {
         this.sequence = (this.sequence + 1) & 0xffff;
-        sendTelephoneEvent(this.transceiver, negotiated.dtmfSendPayloadType, {
+        sendRtpPacket(this.transceiver, negotiated.dtmfSendPayloadType, {
           sequenceNumber: this.sequence,
           ...dtmf.packet,
         }).catch(() => undefined);
