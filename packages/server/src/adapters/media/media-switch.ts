@@ -1,3 +1,4 @@
+import type { AgentLineFactory, AgentLineHooks } from './agent-line.js';
 import {
   type AudioLoop,
   DEFAULT_RINGBACK,
@@ -7,14 +8,14 @@ import {
   type RingbackTone,
   ringbackPcm,
 } from './audio-sources.js';
-import { type AudioCodecName, clockRate, frameTicks, TimestampScaler } from './codec.js';
-import { decodeMulaw, encodeMulaw } from './g711.js';
-import { FRAME_MS, FRAME_SAMPLES, type MediaClock } from './media-clock.js';
+import { type AudioCodecName, clockRate, frameTicks } from './codec.js';
+import { type ConferenceHost, ConferenceMix } from './conference-mix.js';
+import { decodeMulaw } from './g711.js';
+import { FRAME_SAMPLES, type MediaClock } from './media-clock.js';
 import {
   type Bridge,
   type Conference,
   type IceCandidateInit,
-  type LineState,
   type MediaEngine,
   type MediaEngineEventName,
   type MediaEngineEvents,
@@ -23,15 +24,16 @@ import {
   type OpenAgentLineOptions,
   type Recording,
   type RecordingOptions,
-  type RecordingResult,
   type VirtualParty,
   type VirtualPartyOptions,
   type WaitingAudio,
 } from './media-engine.js';
-import { OpusDecoder, OpusEncoder } from './opus.js';
-import { OutboundStream, type OutgoingPacket, type SourcedPacket } from './outbound-stream.js';
+import { OpusDecoder } from './opus.js';
+import type { SourcedPacket } from './outbound-stream.js';
 import { PcmFifo } from './pcm-fifo.js';
-import { DtmfDetector, DtmfSendQueue, rescaleTelephoneEvent, validateDigits } from './rfc4733.js';
+import { rescaleTelephoneEvent, validateDigits } from './rfc4733.js';
+import { StereoRecording } from './stereo-recording.js';
+import { BridgeLink, Endpoint, type PcmConsumer } from './switch-endpoint.js';
 import { VirtualPartyEndpoint } from './virtual-party.js';
 import { ENGINE_SAMPLE_RATE, WavFileWriter } from './wav.js';
 
@@ -50,37 +52,6 @@ import { ENGINE_SAMPLE_RATE, WavFileWriter } from './wav.js';
  * each receiver's codec and RTP clock.
  */
 
-/** A packet an agent line received from the browser (payload already copied out of werift's buffers). */
-export interface InboundPacket extends SourcedPacket {
-  /** The sender's SSRC: a new one (a reloaded page) starts a new source for the receivers' streams. */
-  readonly ssrc: number;
-}
-
-/** What the switch needs from an agent line's transport. */
-export interface AgentLineTransport {
-  /**
-   * The audio codec the line sends and receives: the one of its latest answer. The switch reads it for every packet
-   * it makes or relays, so a renegotiation that changes it (a reload offering other codecs) takes effect at once.
-   */
-  readonly codec: AudioCodecName;
-  /** Applies an offer, returns the answer SDP. Rejects with a MediaError. */
-  negotiate(offerSdp: string, options: OpenAgentLineOptions): Promise<string>;
-  addRemoteCandidate(candidate: IceCandidateInit | null): void;
-  /** Sends a packet to the browser (dropped while the transport is not connected, or not in its codec). */
-  write(packet: OutgoingPacket): void;
-  close(): Promise<void>;
-}
-
-/** How an agent line reports back to the switch. */
-export interface AgentLineHooks {
-  packet(packet: InboundPacket): void;
-  state(state: Exclude<LineState, 'closed'>): void;
-  localCandidate(candidate: IceCandidateInit | null): void;
-  warning(code: string, message: string): void;
-}
-
-export type AgentLineFactory = (lineId: string, hooks: AgentLineHooks) => AgentLineTransport;
-
 export interface MediaSwitchOptions {
   readonly clock: MediaClock;
   readonly lines: AgentLineFactory;
@@ -92,246 +63,14 @@ export interface MediaSwitchOptions {
 /** Remote candidates kept for lines that do not exist yet: a few per line, for a bounded number of lines. */
 const MAX_EARLY_CANDIDATES = 32;
 const MAX_EARLY_LINES = 256;
-/** Recordings write to disk twice a second, not on every tick. */
-const RECORDING_FLUSH_FRAMES = 25;
 /** Lost Opus packets concealed (libopus PLC) before a decode, at most: a longer gap is silence, not a guess. */
 const MAX_CONCEALED_FRAMES = 3;
 /** A decode failure is reported once per this many (a sender of garbage sends 50 packets a second). */
 const DECODE_WARNING_EVERY = 500;
 
-type PcmConsumer = (pcm: Int16Array) => void;
-
-/** The Opus decoder of one incoming stream, and where in the stream's timeline it is. */
-interface InboundDecoder {
-  readonly source: string;
-  readonly opus: OpusDecoder;
-  /** The timestamp the next packet should have (this one's plus its duration), in 48 kHz ticks. */
-  expected: number;
-}
-
-class Endpoint {
-  held = false;
-  muted = false;
-  waiting: WaitingAudio = 'none';
-  link: BridgeLink | ConferenceMix | undefined;
-  /** Frame counters of the generated sources, so music starts at its beginning when hold starts. */
-  musicFrame = 0;
-  waitingFrame = 0;
-  /** Bumped whenever a generated source restarts, so the outbound stream re-maps its timestamps. */
-  generation = 0;
-  readonly dtmfIn = new DtmfDetector();
-  readonly dtmfOut = new DtmfSendQueue();
-  readonly pcmConsumers = new Set<PcmConsumer>();
-  /** Timestamps of what is transcoded for this endpoint, moved into its clock. */
-  readonly scaler = new TimestampScaler();
-  /** What it sends, decoded (only while something needs its PCM and it speaks Opus). */
-  decoder: InboundDecoder | undefined;
-  decodeFailures = 0;
-  private stream: OutboundStream | undefined;
-  private encoder: OpusEncoder | undefined;
-  private released = false;
-  private readonly deliver: (packet: OutgoingPacket) => void;
-
-  constructor(
-    readonly id: string,
-    readonly line: AgentLineTransport | undefined,
-    readonly party: VirtualPartyEndpoint | undefined,
-    /** Media clock ticks so far. */
-    private readonly ticks: () => number,
-  ) {
-    this.deliver = (packet) => {
-      if (line) line.write(packet);
-      else party?.receive(packet);
-    };
-  }
-
-  /** What it receives and sends: an agent line's negotiated codec; PCMU for everything else. */
-  get codec(): AudioCodecName {
-    return this.line?.codec ?? 'pcmu';
-  }
-
-  /** Its one outgoing stream, in its codec's clock: made anew (and the encoder dropped) if the codec changed. */
-  get out(): OutboundStream {
-    const codec = this.codec;
-    if (this.stream?.codec !== codec) {
-      const ticksPerFrame = frameTicks(codec);
-      this.stream = new OutboundStream(codec, () => this.ticks() * ticksPerFrame, this.deliver);
-      this.encoder?.delete();
-      this.encoder = undefined;
-    }
-    return this.stream;
-  }
-
-  /** Encodes engine-made PCM (a transcoded frame, a conference mix) for this endpoint, in its codec. */
-  encode(pcm: Int16Array): Buffer | undefined {
-    if (this.out.codec === 'pcmu') return encodeMulaw(pcm);
-    // A closed endpoint gets no new encoder: it would never be freed.
-    if (this.released || !OpusEncoder.canEncode(pcm.length)) return undefined;
-    this.encoder ??= new OpusEncoder();
-    return this.encoder.encode(pcm);
-  }
-
-  /** Frees its Opus encoder and decoder (WebAssembly memory the garbage collector does not see). */
-  release(): void {
-    this.released = true;
-    this.encoder?.delete();
-    this.encoder = undefined;
-    this.decoder?.opus.delete();
-    this.decoder = undefined;
-  }
-}
-
-class BridgeLink implements Bridge {
-  readonly endpoints: readonly [string, string];
-  closed = false;
-
-  constructor(
-    readonly a: Endpoint,
-    readonly b: Endpoint,
-    private readonly release: (bridge: BridgeLink) => void,
-  ) {
-    this.endpoints = [a.id, b.id];
-  }
-
-  peerOf(endpoint: Endpoint): Endpoint {
-    return endpoint === this.a ? this.b : this.a;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.release(this);
-  }
-}
-
-interface ConferenceMember {
-  readonly fifo: PcmFifo;
-  readonly consumer: PcmConsumer;
-  readonly frame: Int16Array;
-}
-
-class ConferenceMix implements Conference {
-  readonly members = new Map<Endpoint, ConferenceMember>();
-  /** Mixes made so far: each member's timestamps are this count in its own codec's clock. */
-  private mixes = 0;
-  closed = false;
-
-  constructor(
-    readonly id: string,
-    private readonly engine: MediaSwitch,
-  ) {}
-
-  participants(): readonly string[] {
-    return [...this.members.keys()].map((endpoint) => endpoint.id);
-  }
-
-  add(endpointId: string): void {
-    if (this.closed) throw new MediaError('InvalidArgument', `conference ${this.id} is closed`);
-    this.engine.joinConference(this, endpointId);
-  }
-
-  remove(endpointId: string): void {
-    const endpoint = [...this.members.keys()].find((candidate) => candidate.id === endpointId);
-    if (endpoint) this.engine.leaveConference(this, endpoint);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    for (const endpoint of [...this.members.keys()]) this.engine.leaveConference(this, endpoint);
-    this.closed = true;
-    this.engine.conferenceClosed(this);
-  }
-
-  /**
-   * One tick: everyone's frame summed once, then each member gets the sum minus its own voice (N-1 mixing), encoded
-   * in the member's codec (its own Opus encoder, or μ-law).
-   */
-  mix(): number {
-    const sum = new Int32Array(FRAME_SAMPLES);
-    for (const member of this.members.values()) {
-      member.fifo.pull(member.frame);
-      for (let i = 0; i < FRAME_SAMPLES; i++) sum[i]! += member.frame[i]!;
-    }
-    const mix = this.mixes++;
-    const out = new Int16Array(FRAME_SAMPLES);
-    let encoded = 0;
-    for (const [endpoint, member] of this.members) {
-      if (endpoint.held || endpoint.dtmfOut.active) continue;
-      for (let i = 0; i < FRAME_SAMPLES; i++) {
-        out[i] = Math.max(-32_768, Math.min(32_767, sum[i]! - member.frame[i]!));
-      }
-      const { codec } = endpoint.out;
-      endpoint.out.send(`conference:${this.id}`, {
-        kind: 'audio',
-        codec,
-        timestamp: (mix * frameTicks(codec)) >>> 0,
-        marker: false,
-        payload: endpoint.encode(out)!,
-      });
-      encoded++;
-    }
-    return encoded;
-  }
-}
-
-class StereoRecording implements Recording {
-  private readonly leftFifo = new PcmFifo();
-  private readonly rightFifo = new PcmFifo();
-  private readonly leftFrame = new Int16Array(FRAME_SAMPLES);
-  private readonly rightFrame = new Int16Array(FRAME_SAMPLES);
-  private chunk = new Int16Array(RECORDING_FLUSH_FRAMES * FRAME_SAMPLES * 2);
-  private chunkFrames = 0;
-  private frames = 0;
-  private readonly leftConsumer: PcmConsumer = (pcm) => this.leftFifo.push(pcm);
-  private readonly rightConsumer: PcmConsumer = (pcm) => this.rightFifo.push(pcm);
-  private stopped: Promise<RecordingResult> | undefined;
-
-  constructor(
-    readonly id: string,
-    private readonly left: Endpoint,
-    private readonly right: Endpoint,
-    private readonly writer: WavFileWriter,
-    private readonly release: (recording: StereoRecording) => void,
-  ) {
-    left.pcmConsumers.add(this.leftConsumer);
-    right.pcmConsumers.add(this.rightConsumer);
-  }
-
-  tick(): void {
-    this.leftFifo.pull(this.leftFrame);
-    this.rightFifo.pull(this.rightFrame);
-    const base = this.chunkFrames * FRAME_SAMPLES * 2;
-    for (let i = 0; i < FRAME_SAMPLES; i++) {
-      this.chunk[base + 2 * i] = this.leftFrame[i]!;
-      this.chunk[base + 2 * i + 1] = this.rightFrame[i]!;
-    }
-    this.frames++;
-    if (++this.chunkFrames === RECORDING_FLUSH_FRAMES) this.flush();
-  }
-
-  stop(): Promise<RecordingResult> {
-    this.stopped ??= (async () => {
-      this.left.pcmConsumers.delete(this.leftConsumer);
-      this.right.pcmConsumers.delete(this.rightConsumer);
-      this.release(this);
-      this.flush();
-      const dataBytes = await this.writer.close();
-      return { path: this.writer.path, durationMs: this.frames * FRAME_MS, bytes: 44 + dataBytes };
-    })();
-    return this.stopped;
-  }
-
-  private flush(): void {
-    if (this.chunkFrames === 0) return;
-    this.writer.write(this.chunk.subarray(0, this.chunkFrames * FRAME_SAMPLES * 2));
-    this.chunk = new Int16Array(this.chunk.length);
-    this.chunkFrames = 0;
-  }
-}
-
 type Listeners = { [E in MediaEngineEventName]: Set<(payload: MediaEngineEvents[E]) => void> };
 
-export class MediaSwitch implements MediaEngine {
+export class MediaSwitch implements MediaEngine, ConferenceHost {
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly bridges = new Set<BridgeLink>();
   private readonly conferences = new Set<ConferenceMix>();

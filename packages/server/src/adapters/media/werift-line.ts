@@ -7,9 +7,9 @@ import {
   RtpHeader,
   type RtpPacket,
 } from 'werift';
+import type { AgentLineHooks, AgentLineTransport } from './agent-line.js';
 import { type AudioCodecName, clockRate, DEFAULT_LINE_CODECS } from './codec.js';
 import { type IceCandidateInit, type IceServerConfig, MediaError, type OpenAgentLineOptions } from './media-engine.js';
-import type { AgentLineHooks, AgentLineTransport } from './media-switch.js';
 import type { OutgoingPacket } from './outbound-stream.js';
 import { rescaleTelephoneEvent } from './rfc4733.js';
 import {
