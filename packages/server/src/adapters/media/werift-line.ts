@@ -1,3 +1,5 @@
+import type { Socket } from 'node:dgram';
+import { isIP } from 'node:net';
 import {
   type MediaStreamTrack,
   ntpTime,
@@ -153,7 +155,51 @@ export function sendRtpPacket(
   }
   // werift starts a sender's report loop from its sendRtp; the loop runs once, until the sender stops.
   if (!sender.rtcpRunning) void sender.runRtcp();
-  return dtls.sendRtp(packet.payload, header);
+  return sendSrtp(dtls as unknown as DtlsInternals, packet.payload, header) ?? dtls.sendRtp(packet.payload, header);
+}
+
+/** The parts of werift's DTLS transport, ICE connection and candidate pair the direct send path touches. */
+interface DtlsInternals {
+  srtp?: { encrypt(payload: Buffer, header: RtpHeader): Buffer };
+  bytesSent: number;
+  packetsSent: number;
+  iceTransport?: {
+    connection?: {
+      nominated?: {
+        remoteAddr: readonly [string, number];
+        packetsSent: number;
+        bytesSent: number;
+        protocol?: { transport?: { type?: string; closed?: boolean; socket?: Socket } };
+      };
+      canSendApplicationData?: () => boolean;
+    };
+  };
+}
+
+/**
+ * Encrypts and sends one RTP packet on the line's nominated UDP pair, as werift's `RTCDtlsTransport.sendRtp` does
+ * (same SRTP session, same counters on the transport and the pair) but without the four nested async functions
+ * between it and the socket (transport, ICE connection, STUN protocol, UDP transport): a promise chain per packet
+ * that cost more than the encryption. Returns undefined, for werift's own path, whenever anything is not as
+ * expected: no nominated pair yet, consent not fresh, a TCP or TURN pair, a host name instead of an address.
+ */
+function sendSrtp(dtls: DtlsInternals, payload: Buffer, header: RtpHeader): Promise<void> | undefined {
+  const connection = dtls.iceTransport?.connection;
+  const pair = connection?.nominated;
+  const transport = pair?.protocol?.transport;
+  const socket = transport?.socket;
+  if (!pair || !socket || transport.type !== 'udp' || transport.closed || !dtls.srtp) return undefined;
+  if (connection.canSendApplicationData?.() !== true) return undefined;
+  const [address, port] = pair.remoteAddr;
+  if (isIP(address) === 0) return undefined;
+  const encrypted = dtls.srtp.encrypt(payload, header);
+  dtls.bytesSent += encrypted.length;
+  dtls.packetsSent++;
+  pair.packetsSent++;
+  pair.bytesSent += encrypted.length;
+  // No callback, as werift sends to an address: Node then drops a failed send silently, like a lost packet.
+  socket.send(encrypted, port, address);
+  return Promise.resolve();
 }
 
 export class WeriftAgentLine implements AgentLineTransport {
