@@ -1,34 +1,10 @@
-import type { InstanceSettings } from '@openhotline/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import { withConfigCache } from './config-cache.js';
 import { openSqliteStorage } from './sqlite.js';
 import type { Storage } from './storage.js';
+import { agentRecord, CREATED, SETTINGS } from './test-fixtures.js';
 
-const SETTINGS: InstanceSettings = {
-  acwSeconds: 10,
-  readyOnCheckin: true,
-  channelGraceSeconds: 30,
-  ringTimeoutSeconds: 20,
-  queueTimeoutSeconds: 300,
-  maxQueueLength: 100,
-  outboundNoAnswerSeconds: 45,
-};
-const CREATED = '2024-05-01T08:00:00.000Z';
-
-function agent(instanceId: string, id: string, name = id) {
-  return {
-    instanceId,
-    id,
-    name,
-    departmentId: '',
-    skillGroupIds: [],
-    numberGroupIds: [],
-    canSeeFullNumbers: false,
-    acwSeconds: null,
-    enabled: true,
-    createdAt: CREATED,
-  };
-}
+const agent = (instanceId: string, id: string, name = id) => agentRecord(instanceId, id, { name });
 
 /** The real SQLite storage, with a count of the reads that reach it, behind the cache. */
 function cachedStorage(maxValues?: number) {

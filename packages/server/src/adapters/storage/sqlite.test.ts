@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Agent, AgentBarStatus, type CallRecord, type InstanceSettings } from '@openhotline/protocol';
+import { AgentBarStatus, type CallRecord } from '@openhotline/protocol';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate } from './migrations.js';
@@ -13,33 +13,9 @@ import {
   type Storage,
   StorageConflict,
 } from './storage.js';
+import { agentRecord, CREATED, SETTINGS } from './test-fixtures.js';
 
-const CREATED = '2024-05-01T08:00:00.000Z';
-const SETTINGS: InstanceSettings = {
-  acwSeconds: 10,
-  readyOnCheckin: true,
-  channelGraceSeconds: 30,
-  ringTimeoutSeconds: 20,
-  queueTimeoutSeconds: 300,
-  maxQueueLength: 100,
-  outboundNoAnswerSeconds: 45,
-};
-
-function agent(instanceId: string, id: string, overrides: Partial<Agent> = {}): Agent {
-  return {
-    instanceId,
-    id,
-    name: `Agent ${id}`,
-    departmentId: 'sales',
-    skillGroupIds: [],
-    numberGroupIds: [],
-    canSeeFullNumbers: false,
-    acwSeconds: null,
-    enabled: true,
-    createdAt: CREATED,
-    ...overrides,
-  };
-}
+const agent = agentRecord;
 
 function runtime(instanceId: string, agentId: string, overrides: Partial<AgentRuntimeRecord> = {}): AgentRuntimeRecord {
   return {

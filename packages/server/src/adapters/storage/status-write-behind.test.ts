@@ -1,22 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentBarStatus, type InstanceSettings, type StateHistoryEntry } from '@openhotline/protocol';
+import { AgentBarStatus, type StateHistoryEntry } from '@openhotline/protocol';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openSqliteStorage } from './sqlite.js';
 import type { AgentRuntimeRecord, StatusWrites, Storage } from './storage.js';
-
-const SETTINGS: InstanceSettings = {
-  acwSeconds: 10,
-  readyOnCheckin: true,
-  channelGraceSeconds: 30,
-  ringTimeoutSeconds: 20,
-  queueTimeoutSeconds: 300,
-  maxQueueLength: 100,
-  outboundNoAnswerSeconds: 45,
-};
-const CREATED = '2024-05-01T08:00:00.000Z';
+import { agentRecord, CREATED, SETTINGS } from './test-fixtures.js';
 
 function runtime(instanceId: string, agentId: string, status: AgentBarStatus, since: number): AgentRuntimeRecord {
   return {
@@ -39,18 +29,7 @@ function seed(storage: Storage, instanceId: string): void {
   storage.instances.create({ id: instanceId, name: instanceId, settings: SETTINGS, createdAt: CREATED });
   storage.skillGroups.create({ instanceId, id: 'g1', name: 'G1', queue: {}, createdAt: CREATED });
   for (const id of ['a1', 'a2']) {
-    storage.agents.create({
-      instanceId,
-      id,
-      name: id,
-      departmentId: '',
-      skillGroupIds: ['g1'],
-      numberGroupIds: [],
-      canSeeFullNumbers: false,
-      acwSeconds: null,
-      enabled: true,
-      createdAt: CREATED,
-    });
+    storage.agents.create(agentRecord(instanceId, id, { skillGroupIds: ['g1'] }));
   }
 }
 
