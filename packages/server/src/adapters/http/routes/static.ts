@@ -57,40 +57,28 @@ export async function staticRoutes(
     });
   });
 
-  const sandboxFile = (request: FastifyRequest, reply: FastifyReply, file: string) => {
-    const extension = /^[A-Za-z0-9][\w-]*(\.[A-Za-z0-9]+)$/.exec(file)?.[1] ?? '';
-    const type = SANDBOX_TYPES[extension];
-    if (!type) throw new HotlineError('RouteNotFound', `No sandbox file "${file}".`);
-    return sendFile(request, reply, join(sandboxDir, file), type, () => {
-      throw new HotlineError('RouteNotFound', `No sandbox file "${file}".`);
-    });
-  };
-  app.get('/', { schema: { hide: true } }, (request, reply) => sandboxFile(request, reply, 'index.html'));
-  app.get('/sandbox/', { schema: { hide: true } }, (request, reply) => sandboxFile(request, reply, 'index.html'));
-  app.get<{ Params: { file: string } }>('/sandbox/:file', { schema: { hide: true } }, (request, reply) =>
-    sandboxFile(request, reply, request.params.file),
-  );
-
-  // The wallboard (apps/wallboard) at /wallboard: the same rules as the sandbox's folder.
-  const wallboardFile = (request: FastifyRequest, reply: FastifyReply, file: string) =>
-    folderFile(request, reply, options.wallboardDir ?? DEFAULT_WALLBOARD_DIR, file, 'wallboard');
-  app.get('/wallboard', { schema: { hide: true } }, (request, reply) => wallboardFile(request, reply, 'index.html'));
-  app.get('/wallboard/', { schema: { hide: true } }, (request, reply) => wallboardFile(request, reply, 'index.html'));
-  app.get<{ Params: { file: string } }>('/wallboard/:file', { schema: { hide: true } }, (request, reply) =>
-    wallboardFile(request, reply, request.params.file),
-  );
-
-  // The customer web-call page (apps/webcall) at /webcall: the same rules as the sandbox's folder.
-  const webcallFile = (request: FastifyRequest, reply: FastifyReply, file: string) =>
-    folderFile(request, reply, options.webcallDir ?? DEFAULT_WEBCALL_DIR, file, 'web-call');
-  app.get('/webcall', { schema: { hide: true } }, (request, reply) => webcallFile(request, reply, 'index.html'));
-  app.get('/webcall/', { schema: { hide: true } }, (request, reply) => webcallFile(request, reply, 'index.html'));
-  app.get<{ Params: { file: string } }>('/webcall/:file', { schema: { hide: true } }, (request, reply) =>
-    webcallFile(request, reply, request.params.file),
-  );
+  // The sandbox (the guide's preview page) at / and /sandbox/, the wallboard and the customer web-call page: each a
+  // folder of static files served by the same rules (known extensions only, no sub-paths, ETag revalidation).
+  const sandbox = appFolder(app, '/sandbox', sandboxDir, 'sandbox');
+  app.get('/', { schema: { hide: true } }, sandbox);
+  appFolder(app, '/wallboard', options.wallboardDir ?? DEFAULT_WALLBOARD_DIR, 'wallboard');
+  appFolder(app, '/webcall', options.webcallDir ?? DEFAULT_WEBCALL_DIR, 'web-call');
 }
 
-/** One file of a page's folder: a plain name with an extension of SANDBOX_TYPES, else 404 (no dotfiles, no paths). */
+/**
+ * Serves the files of one app folder at `<prefix>/<file>`, and its index.html at `<prefix>` and `<prefix>/`. Returns
+ * the index handler, for a page served at another path too.
+ */
+function appFolder(app: FastifyInstance, prefix: string, dir: string, page: string) {
+  const index = (request: FastifyRequest, reply: FastifyReply) => folderFile(request, reply, dir, 'index.html', page);
+  app.get(prefix, { schema: { hide: true } }, index);
+  app.get(`${prefix}/`, { schema: { hide: true } }, index);
+  app.get<{ Params: { file: string } }>(`${prefix}/:file`, { schema: { hide: true } }, (request, reply) =>
+    folderFile(request, reply, dir, request.params.file, page),
+  );
+  return index;
+}
+
 function folderFile(request: FastifyRequest, reply: FastifyReply, dir: string, file: string, page: string) {
   const extension = /^[A-Za-z0-9][\w-]*(\.[A-Za-z0-9]+)$/.exec(file)?.[1] ?? '';
   const type = SANDBOX_TYPES[extension];

@@ -156,6 +156,11 @@ describe('the wallboard page', () => {
     for (const file of ['wallboard.js', 'wallboard.css']) {
       expect((await fetch(`${center.server.url}/wallboard/${file}`)).status).toBe(200);
     }
+    // Revalidation: the same file again with its ETag is a 304 without a body; / is the sandbox's page.
+    const etag = (await fetch(`${center.server.url}/wallboard/`)).headers.get('etag') ?? '';
+    expect(etag).not.toBe('');
+    expect((await fetch(`${center.server.url}/wallboard`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect((await fetch(`${center.server.url}/`)).headers.get('content-type')).toContain('text/html');
     for (const path of ['/wallboard/.hidden.js', '/wallboard/..%2Fsandbox%2Findex.html', '/wallboard/missing.js']) {
       const reply = await api<{ code: string }>(center.server, 'GET', path);
       expect([path, reply.status, reply.body.code]).toEqual([path, 404, 'RouteNotFound']);
