@@ -287,6 +287,34 @@ describe('DTMF (RFC 4733) both ways', () => {
   });
 });
 
+describe('DTMF with a browser that offers keys at 8 kHz only next to Opus (as Firefox does)', () => {
+  it('answers Opus with telephone-event/8000, and keys go both ways with durations in the 8 kHz clock', async () => {
+    const firefox = new BrowserLikeClient(AGENT_HZ, { codecs: ['opus'], telephoneEventClocks: [8000] });
+    others.push(firefox);
+    const answer = await connectClient(engine, 'agent-ff', firefox);
+    expect(rtpmaps(answer)).toEqual(['a=rtpmap:111 opus/48000/2', 'a=rtpmap:101 telephone-event/8000']);
+    firefox.startSending();
+    const dtmf = collect('dtmf');
+    const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
+    engine.bridge('agent-ff', 'customer');
+
+    firefox.sendDtmf('3');
+    await waitFor(() => dtmf.length === 1, 'the browser’s key', 3000);
+    expect(dtmf).toEqual([{ endpointId: 'agent-ff', digit: '3' }]);
+    await waitFor(() => customer.heardDigits() === '3', 'the key relayed to the customer', 3000);
+
+    customer.sendDtmf('7');
+    await waitFor(() => firefox.digits === '7', 'the customer’s key at the browser', 3000);
+    // What the browser sent and what it got count in the same 8 kHz clock: the same order of magnitude, and well
+    // under what 48 kHz ticks of the same key would be (six times more).
+    const sent = Math.max(...firefox.sentKeyDurations);
+    const received = Math.max(...firefox.receivedKeyDurations);
+    expect(sent).toBeGreaterThan(0);
+    expect(received).toBeGreaterThan(sent / 3);
+    expect(received).toBeLessThan(sent * 3);
+  });
+});
+
 describe('a conference of three', () => {
   it('lets the agent and two parties each hear the two others', async () => {
     const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });

@@ -1,11 +1,18 @@
 import { randomInt } from 'node:crypto';
-import { type MediaStreamTrack, RTCPeerConnection, type RTCRtpTransceiver, RtpHeader, RtpPacket } from 'werift';
-import { type AudioCodecName, DEFAULT_LINE_CODECS, frameTicks } from '../codec.js';
+import {
+  type MediaStreamTrack,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  type RTCRtpTransceiver,
+  RtpHeader,
+  RtpPacket,
+} from 'werift';
+import { type AudioCodecName, clockRate, DEFAULT_LINE_CODECS, frameTicks } from '../codec.js';
 import { decodeMulaw, encodeMulaw } from '../g711.js';
 import { realtimeMediaClock } from '../media-clock.js';
 import type { IceCandidateInit, LineState, MediaEngine } from '../media-engine.js';
 import { OpusDecoder, OpusEncoder } from '../opus.js';
-import { DtmfDetector, DtmfSendQueue } from '../rfc4733.js';
+import { DtmfDetector, DtmfSendQueue, decodeTelephoneEvent, rescaleTelephoneEvent } from '../rfc4733.js';
 import { originSessionId, withOrigin } from '../sdp.js';
 import { sineWave } from '../tone.js';
 import { kickRestartedIce, sendRtpPacket, weriftPeerConfig, withoutDefaultStun } from '../werift-line.js';
@@ -13,6 +20,11 @@ import { kickRestartedIce, sendRtpPacket, weriftPeerConfig, withoutDefaultStun }
 export interface BrowserLikeClientOptions {
   /** The audio codecs it offers, in order (default Opus then PCMU, as the SDK's browser does). */
   readonly codecs?: readonly AudioCodecName[];
+  /**
+   * The telephone-event clocks it offers (default one per codec: 48 kHz with Opus, 8 kHz with PCMU). `[8000]` with
+   * Opus is what Firefox offers: keys at 8 kHz next to audio at 48 kHz.
+   */
+  readonly telephoneEventClocks?: readonly number[];
 }
 
 /** What the answer settled: the audio codec and payload types, as the engine numbered them back. */
@@ -20,8 +32,10 @@ interface Negotiated {
   readonly codec: AudioCodecName;
   readonly audioPayloadType: number;
   readonly dtmfPayloadTypes: ReadonlySet<number>;
-  /** The telephone-event it sends keys with: the one in the audio's clock. */
+  /** The telephone-event it sends keys with: the one in the audio's clock, else the only one. */
   readonly dtmfSendPayloadType: number | undefined;
+  /** The clock of that telephone-event (its durations count in it; its timestamps stay in the audio's). */
+  readonly dtmfSendClockRate: number;
 }
 
 /**
@@ -55,12 +69,27 @@ export class BrowserLikeClient {
   private sessionId: string | undefined;
   private offers = 0;
 
-  constructor(toneHz: number, { codecs = DEFAULT_LINE_CODECS }: BrowserLikeClientOptions = {}) {
-    this.pc = new RTCPeerConnection(
-      weriftPeerConfig({ iceServers: [], announcedAddress: '127.0.0.1', ipv6: false, codecs }) as ConstructorParameters<
-        typeof RTCPeerConnection
-      >[0],
-    );
+  /** Durations of the key events it sent, in the clock it sent them in. */
+  readonly sentKeyDurations: number[] = [];
+  /** Durations of the end packets of the key events it received. */
+  readonly receivedKeyDurations: number[] = [];
+
+  constructor(toneHz: number, { codecs = DEFAULT_LINE_CODECS, telephoneEventClocks }: BrowserLikeClientOptions = {}) {
+    const config = weriftPeerConfig({ iceServers: [], announcedAddress: '127.0.0.1', ipv6: false, codecs });
+    if (telephoneEventClocks) {
+      const audio = config.codecs.audio.filter((codec) => codec.mimeType !== 'audio/telephone-event');
+      const events = telephoneEventClocks.map(
+        (clockRate, i) =>
+          new RTCRtpCodecParameters({
+            mimeType: 'audio/telephone-event',
+            clockRate,
+            payloadType: 101 + i,
+            parameters: '0-16',
+          }),
+      );
+      config.codecs.audio = [...audio, ...events];
+    }
+    this.pc = new RTCPeerConnection(config as ConstructorParameters<typeof RTCPeerConnection>[0]);
     this.transceiver = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
     withoutDefaultStun(this.pc, []);
     this.tone = sineWave(toneHz, 8000, 8000, 0.3);
@@ -166,9 +195,18 @@ export class BrowserLikeClient {
     if (dtmf) {
       if (dtmf.packet && negotiated.dtmfSendPayloadType !== undefined) {
         this.sequence = (this.sequence + 1) & 0xffff;
+        // Durations count in the telephone-event's own clock (Firefox's 8 kHz next to Opus), as a browser sends them.
+        const payload = rescaleTelephoneEvent(
+          dtmf.packet.payload,
+          clockRate(negotiated.codec),
+          negotiated.dtmfSendClockRate,
+        );
+        const sent = decodeTelephoneEvent(payload);
+        if (sent?.end) this.sentKeyDurations.push(sent.duration);
         sendRtpPacket(this.transceiver, negotiated.dtmfSendPayloadType, {
           sequenceNumber: this.sequence,
           ...dtmf.packet,
+          payload,
         }).catch(() => undefined);
       }
       return;
@@ -202,6 +240,8 @@ export class BrowserLikeClient {
       );
     } else if (negotiated.dtmfPayloadTypes.has(header.payloadType)) {
       this.digits += this.dtmfIn.push(header.timestamp, rtp.payload);
+      const event = decodeTelephoneEvent(rtp.payload);
+      if (event?.end) this.receivedKeyDurations.push(event.duration);
     }
   }
 
@@ -225,11 +265,13 @@ function readAnswer(transceiver: RTCRtpTransceiver): Negotiated {
   if (!audio) throw new Error('the answer has no audio codec this client speaks');
   const codec: AudioCodecName = audio.mimeType.toLowerCase() === 'audio/opus' ? 'opus' : 'pcmu';
   const events = codecs.filter((c) => c.mimeType.toLowerCase() === 'audio/telephone-event');
+  const send = events.find((event) => event.clockRate === audio.clockRate) ?? events[0];
   return {
     codec,
     audioPayloadType: audio.payloadType,
     dtmfPayloadTypes: new Set(events.map((event) => event.payloadType)),
-    dtmfSendPayloadType: (events.find((event) => event.clockRate === audio.clockRate) ?? events[0])?.payloadType,
+    dtmfSendPayloadType: send?.payloadType,
+    dtmfSendClockRate: send?.clockRate ?? audio.clockRate,
   };
 }
 
@@ -237,13 +279,14 @@ function readAnswer(transceiver: RTCRtpTransceiver): Negotiated {
  * Connects a client to the engine the way the live channel will: the client's candidates go to the engine as soon as
  * they exist (before the offer, so the engine's buffering is exercised), the offer goes to `openAgentLine`, the
  * engine's candidates come back after the answer. Resolves when both ends report connected.
+ * Returns the engine's answer SDP.
  */
 export async function connectClient(
   engine: MediaEngine,
   lineId: string,
   client: BrowserLikeClient,
   { iceRestart = false }: { iceRestart?: boolean } = {},
-): Promise<void> {
+): Promise<string> {
   const offCandidates = engine.on('localCandidate', (event) => {
     if (event.lineId === lineId) void client.addRemoteCandidate(event.candidate);
   });
@@ -255,6 +298,7 @@ export async function connectClient(
     await client.answer(answerSdp, iceRestart);
     if (!iceRestart) await connected;
     await waitFor(() => client.connectionState === 'connected', 'client connected');
+    return answerSdp;
   } finally {
     offCandidates();
   }
