@@ -226,3 +226,34 @@ describe('the live wallboard', () => {
     }
   });
 });
+
+describe('a live wallboard that stops answering', () => {
+  let quick: CallCenter;
+  beforeAll(async () => {
+    quick = await startCallCenter({ config: { heartbeatIntervalMs: 200 } });
+  });
+  afterAll(async () => {
+    await quick.close();
+  });
+
+  it('is cut off once it misses a ping, while a screen that answers stays', async () => {
+    const url = (key: string) => `${quick.server.wsUrl}${wallboardPath('demo')}/live?access_token=${key}`;
+    // A peer that never answers pings (autoPong off), as a vanished screen behind a dead network would not.
+    const silent = new WebSocket(url(quick.server.adminKey), { autoPong: false });
+    const healthy = new WebSocket(url(quick.server.adminKey));
+    const closed = { silent: false, healthy: false };
+    silent.on('close', () => {
+      closed.silent = true;
+    });
+    healthy.on('close', () => {
+      closed.healthy = true;
+    });
+    const deadline = Date.now() + 5000;
+    while (!closed.silent && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(closed.silent).toBe(true);
+    // Several intervals later the answering screen is still open.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect([closed.healthy, healthy.readyState]).toEqual([false, WebSocket.OPEN]);
+    healthy.close();
+  });
+});
