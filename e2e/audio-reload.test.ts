@@ -139,6 +139,62 @@ describe('a page reload mid-call', () => {
   }, 60_000);
 });
 
+describe('a page reload while a call rings', () => {
+  it('comes back ringing for the same call, which the reloaded page answers, with audio both ways', async () => {
+    // Long enough a ring that the reload, not the ring timeout, is what the test is about.
+    await center.admin('PATCH', '/v1/admin/instances/demo', { settings: { ringTimeoutSeconds: 30 } });
+    try {
+      const token = await agentToken(center.server, '1001');
+      const apiHost = new URL(center.server.url).host;
+      context = await browser.newContext();
+      const page = await openPage(
+        context,
+        crm.page(
+          '/reload-ringing',
+          crmPage(
+            { sdkUrl: `${center.server.url}/sdk/sdk.js` },
+            guideAudioAgent({ token, apiHost, checkInOnLoad: true, answerOnRing: false }),
+          ),
+        ),
+      );
+      const lineUp = () => run(page, 'window.__peerConnections?.[0]?.connectionState');
+      await expect.poll(lineUp, { timeout: 15_000 }).toBe('connected');
+      const connId = await center.placeCall('13900005555');
+      await expect.poll(() => run(page, 'APIs.getAgentBarStatus()'), { timeout: 10_000 }).toBe(S.AgentRinging);
+
+      // The page is the agent's only channel (the first test took the test channel away): the reload leaves the
+      // agent offline for a moment, which the ringing offer waits out.
+      await page.reload();
+
+      await expect.poll(() => run(page, 'APIs.getAgentBarStatus()'), { timeout: 10_000 }).toBe(S.AgentRinging);
+      await expect.poll(() => sdk(page, 'getCurrentCall()?.connId'), { timeout: 5000 }).toBe(connId);
+      await expect.poll(lineUp, { timeout: 15_000 }).toBe('connected');
+      const answered = await run(
+        page,
+        `(() => { const c = window.SoftPhoneSDK.SoftPhone.getInstance().getCurrentCall();
+          return APIs.callAnswer(c.connId, c.jobId, c.acid, c.aid).then((r) => r.ok); })()`,
+      );
+      expect(answered).toBe(true);
+      await expect
+        .poll(() => run(page, 'APIs.getAgentBarStatus()'), { timeout: 5000 })
+        .toBe(S.AgentCallInboundEstablish);
+
+      const party = center.server.hotline.media?.partyOf(connId);
+      if (!party) throw new Error('no customer endpoint');
+      await sleep(500);
+      party.clearHeard();
+      expect((await pageHears(page, CUSTOMER_HZ)).audibleShare, 'the agent hears the customer').toBeGreaterThan(0.5);
+      expect(pcmHears(party.heard(), AGENT_HZ).audibleShare, 'the customer hears the agent').toBeGreaterThan(0.5);
+
+      expect(await run(page, 'APIs.callHangup().then((r) => r.ok)')).toBe(true);
+      expect(await run(page, 'APIs.agentCheckout().then((r) => r.ok)')).toBe(true);
+      expect(await errorCodes(page)).toEqual([]);
+    } finally {
+      await center.admin('PATCH', '/v1/admin/instances/demo', { settings: { ringTimeoutSeconds: 5 } });
+    }
+  }, 60_000);
+});
+
 describe('the microphone unplugged mid-call', () => {
   it('is reported as MicrophoneUnavailable, and choosing an input brings the agent back to the customer', async () => {
     const token = await agentToken(center.server, '1001');

@@ -389,16 +389,22 @@ export function guideAudioAgent(options: {
   checkInOnLoad?: boolean;
   /** The microphone without echo cancellation, noise suppression and gain control (see RAW_MICROPHONE). */
   rawMicrophone?: boolean;
+  /** Answer every ringing call at once, as the guide's answer demo does (default); false leaves it ringing. */
+  answerOnRing?: boolean;
 }): string {
   return `${AUDIO_PROBE}${options.rawMicrophone ? RAW_MICROPHONE : ''}
 const { SoftPhone, APIs, EnumEventName } = window.SoftPhoneSDK;
 const softPhone = SoftPhone.getInstance();
 softPhone.setConfig({ InstanceId: 'demo', BearerToken: ${JSON.stringify(options.token)}, apiHost: ${JSON.stringify(options.apiHost)} });
 softPhone.register(EnumEventName.actionError, (e) => window.__errors.push(e.data));
-// The guide's answer demo.
+${
+  options.answerOnRing === false
+    ? ''
+    : `// The guide's answer demo.
 softPhone.register(EnumEventName.AgentRinging, (eventData, prevConfig, data) => {
   const { data: { connId, jobId, acid, aid } } = eventData;
   APIs.callAnswer(connId, jobId, acid, aid);
-});
+});`
+}
 ${options.checkInOnLoad ? 'APIs.agentCheckin();' : ''}`;
 }

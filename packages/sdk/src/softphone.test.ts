@@ -486,6 +486,8 @@ describe('calls', () => {
     await phone.callAnswer('c1', 'job-1', 'acid-1', 'aid-1');
     await phone.callHangup('c1', 'job-1', undefined, '');
     expect(paths(http.requests)).toEqual([
+      // The snapshot says ringing on a call this page has not heard of (a reload while it rang): it asks first.
+      ['GET', '/v1/agent/calls', undefined],
       ['POST', '/v1/agent/calls/c1/answer', { jobId: 'job-1', acid: 'acid-1', aid: 'aid-1' }],
       ['POST', '/v1/agent/calls/c1/hangup', { jobId: 'job-1' }],
     ]);

@@ -444,7 +444,7 @@ export class SoftPhone {
     if (!isCallStatus(agent.status)) {
       this.calls.clear();
       this.currentConnId = '';
-    } else if (this.calls.size === 0 && agent.status >= AgentBarStatus.AgentCallAnswerRequest) {
+    } else if (this.calls.size === 0 && agent.status >= AgentBarStatus.AgentRinging) {
       void this.restoreCalls(agent);
     }
     // The agent was checked in or out while we were away: the next confirmation must be announced again.
@@ -454,9 +454,10 @@ export class SoftPhone {
   }
 
   /**
-   * The snapshot says the agent talks on a call this SDK has never heard of (the page was reloaded mid-call): the
-   * call's notifies are in the past, so the calls come from the server, and the call APIs (hang-up without ids
-   * included) act on them as before the reload.
+   * The snapshot says the agent rings or talks on a call this SDK has never heard of (the page was reloaded while
+   * it rang or mid-call; the server holds a ringing offer for a few seconds for that): the call's notifies are in
+   * the past, so the calls come from the server, and the call APIs (answer and hang-up, without ids included) act
+   * on them as before the reload.
    */
   private async restoreCalls(agent: AgentSnapshot): Promise<void> {
     let views: readonly CallView[] | undefined;

@@ -7,6 +7,7 @@ import {
   type TransferTarget,
 } from '@openhotline/protocol';
 import type { CarrierLegEvents } from '../../adapters/carrier/carrier.js';
+import type { Timer } from '../clock.js';
 import { AcdQueues, type QueueView } from './acd-queues.js';
 import { type Call, toRecord } from './call.js';
 import { CallControl } from './call-control.js';
@@ -15,6 +16,12 @@ import { CallRegistry, type CallServiceDeps } from './call-registry.js';
 import { CallSetup, type InboundRequest } from './call-setup.js';
 
 export type { CallServiceDeps, InboundRequest, QueueView };
+
+/**
+ * How long a ringing offer waits for its agent's live channel to come back before it moves on: a page reload
+ * reconnects in a second or two; a vanished agent costs the caller no more than this.
+ */
+export const RINGING_RECONNECT_MS = 4_000;
 
 /**
  * Runs every call: inbound calls into skill group queues and out to agents (ACD), outbound calls through the
@@ -33,6 +40,9 @@ export class CallService {
   private readonly departures: CallDepartures;
   private readonly control: CallControl;
   private readonly setup: CallSetup;
+
+  /** Offers waiting for their agent's channel to come back (see agentOffline). */
+  private readonly reconnectTimers = new Set<Timer>();
 
   constructor(private readonly deps: CallServiceDeps) {
     this.calls = new CallRegistry(deps);
@@ -64,6 +74,8 @@ export class CallService {
 
   close(): void {
     this.acd.close();
+    for (const timer of this.reconnectTimers) timer.cancel();
+    this.reconnectTimers.clear();
     for (const call of this.calls.all()) {
       call.queueTimer?.cancel();
       call.dialTimer?.cancel();
@@ -179,8 +191,18 @@ export class CallService {
   private agentOffline(instanceId: string, agentId: string): void {
     for (const connId of this.calls.connIdsOf(instanceId, agentId)) {
       const call = this.calls.get(connId);
-      // Calls in talk survive a reload; only an unanswered offer must move on now.
-      if (call?.ringing?.agentId === agentId) this.acd.ringEnded(call, agentId, 'channel-lost');
+      const offer = call?.ringing;
+      // Calls in talk survive a reload. An unanswered offer waits RINGING_RECONNECT_MS for the agent's channel to
+      // come back (a page reload: the SDK restores the ringing call and the agent can answer it), then moves on so
+      // that the caller is not left ringing a vanished agent. The ring timeout still applies meanwhile.
+      if (!call || offer?.agentId !== agentId) continue;
+      const timer = this.deps.clock.setTimer(() => {
+        this.reconnectTimers.delete(timer);
+        if (call.ringing === offer && !this.deps.agents.isOnline(instanceId, agentId)) {
+          this.acd.ringEnded(call, agentId, 'channel-lost');
+        }
+      }, RINGING_RECONNECT_MS);
+      this.reconnectTimers.add(timer);
     }
   }
 
