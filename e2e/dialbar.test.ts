@@ -536,6 +536,8 @@ describe('the pages the server serves', () => {
     const script = await fetch(`${base}/sandbox/sandbox.js`);
     expect([script.status, script.headers.get('content-type')]).toEqual([200, 'application/javascript; charset=utf-8']);
     const etag = script.headers.get('etag') ?? '';
+    // Every body is read: a response left unread keeps its connection busy, and the server's close would wait for it.
+    await script.text();
     expect((await fetch(`${base}/sandbox/sandbox.js`, { headers: { 'if-none-match': etag } })).status).toBe(304);
     for (const path of [
       '/sandbox/..%2Fpackage.json',
@@ -549,5 +551,6 @@ describe('the pages the server serves', () => {
     }
     const headless = await fetch(`${base}/sdk/sdk.headless.js`);
     expect(headless.status).toBe(200);
+    await headless.arrayBuffer();
   });
 });

@@ -153,14 +153,21 @@ describe('the wallboard page', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(await page.text()).toContain('/wallboard/wallboard.js');
+    // Every body is read: a response left unread keeps its connection busy, and the server's close would wait for it.
     for (const file of ['wallboard.js', 'wallboard.css']) {
-      expect((await fetch(`${center.server.url}/wallboard/${file}`)).status).toBe(200);
+      const reply = await fetch(`${center.server.url}/wallboard/${file}`);
+      expect(reply.status).toBe(200);
+      await reply.text();
     }
     // Revalidation: the same file again with its ETag is a 304 without a body; / is the sandbox's page.
-    const etag = (await fetch(`${center.server.url}/wallboard/`)).headers.get('etag') ?? '';
+    const index = await fetch(`${center.server.url}/wallboard/`);
+    const etag = index.headers.get('etag') ?? '';
+    await index.text();
     expect(etag).not.toBe('');
     expect((await fetch(`${center.server.url}/wallboard`, { headers: { 'if-none-match': etag } })).status).toBe(304);
-    expect((await fetch(`${center.server.url}/`)).headers.get('content-type')).toContain('text/html');
+    const home = await fetch(`${center.server.url}/`);
+    expect(home.headers.get('content-type')).toContain('text/html');
+    await home.text();
     for (const path of ['/wallboard/.hidden.js', '/wallboard/..%2Fsandbox%2Findex.html', '/wallboard/missing.js']) {
       const reply = await api<{ code: string }>(center.server, 'GET', path);
       expect([path, reply.status, reply.body.code]).toEqual([path, 404, 'RouteNotFound']);

@@ -310,8 +310,13 @@ describe('the web-call socket refuses what it must', () => {
     const page = await fetch(`${c.server.url}/webcall`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('/webcall/webcall.js');
-    expect((await fetch(`${c.server.url}/webcall/webcall.js`)).status).toBe(200);
-    expect((await fetch(`${c.server.url}/webcall/..%2Fpackage.json`)).status).toBe(404);
+    // Bodies are read: an unread response keeps its connection busy, and the server's close would wait for it.
+    const script = await fetch(`${c.server.url}/webcall/webcall.js`);
+    expect(script.status).toBe(200);
+    await script.text();
+    const outside = await fetch(`${c.server.url}/webcall/..%2Fpackage.json`);
+    expect(outside.status).toBe(404);
+    await outside.text();
   });
 
   it('is off when web calls are disabled', async () => {
