@@ -49,7 +49,11 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await app.close();
+    const closing = app.close();
+    // Teardown: a connection a test left busy (an unread response body, a socket mid-request) must not hold the
+    // close up until the keep-alive timeout, past a suite's hook timeout.
+    app.server.closeAllConnections();
+    await closing;
     hotline.close();
   };
   return {
