@@ -221,10 +221,12 @@ describe('bad frames and bad tokens', () => {
   });
 
   it('refuses an expired token with TokenExpired, and ends a live channel when its token expires', async () => {
-    const shortLived = await agentToken(server, '1001', undefined, 1);
+    // Two seconds, not one: `exp` counts whole seconds from the second the token was issued in, so a one-second
+    // token issued late in a second can be expired before the channel opens.
+    const shortLived = await agentToken(server, '1001', undefined, 2);
     const live = connect({ token: shortLived });
     await live.waitFor(hasSnapshot);
-    expect(await live.waitClosed(3000)).toBe(ChannelCloseCode.AuthFailed);
+    expect(await live.waitClosed(4000)).toBe(ChannelCloseCode.AuthFailed);
     expect(live.closeReason).toBe('TokenExpired');
     const late = connect({ token: shortLived });
     expect(await late.waitClosed()).toBe(ChannelCloseCode.AuthFailed);

@@ -95,9 +95,11 @@ describe('bad credentials get a stable code and no token', () => {
 
 describe('an agent route checks the bearer token', () => {
   it('answers TokenExpired (401, with WWW-Authenticate) once the token has expired', async () => {
-    const token = await agentToken(server, '1001', undefined, 1);
+    // Two seconds, not one: `exp` counts whole seconds from the second the token was issued in, so a one-second
+    // token issued late in a second can be expired before its first use.
+    const token = await agentToken(server, '1001', undefined, 2);
     expect((await api(server, 'GET', '/v1/agent/status', { token })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, 3100));
     const response = await fetch(`${server.url}/v1/agent/status`, { headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toContain('TokenExpired');
