@@ -62,23 +62,28 @@ const sdk = (page: Page, expression: string) => run(page, `window.SoftPhoneSDK.S
 const errorCodes = (page: Page) =>
   page.evaluate(() => (window as unknown as { __errors: { code: string }[] }).__errors.map((e) => e.code));
 
+/** A CRM page running the guide's audio agent code for 1001 (check-in on load), in a fresh browser context. */
+async function openAgentPage(path: string, options: { answerOnRing?: boolean } = {}): Promise<Page> {
+  const token = await agentToken(center.server, '1001');
+  const apiHost = new URL(center.server.url).host;
+  context = await browser.newContext();
+  return openPage(
+    context,
+    crm.page(
+      path,
+      crmPage(
+        { sdkUrl: `${center.server.url}/sdk/sdk.js` },
+        guideAudioAgent({ token, apiHost, checkInOnLoad: true, ...options }),
+      ),
+    ),
+  );
+}
+
 describe('a page reload mid-call', () => {
   it('comes back in the call: status and connId restored, audio both ways on a new peer connection, hang-up works', async () => {
     const agent = agent1001();
-    const token = await agentToken(center.server, '1001');
-    const apiHost = new URL(center.server.url).host;
     const before = agent.messages().length;
-    context = await browser.newContext();
-    const page = await openPage(
-      context,
-      crm.page(
-        '/reload',
-        crmPage(
-          { sdkUrl: `${center.server.url}/sdk/sdk.js` },
-          guideAudioAgent({ token, apiHost, checkInOnLoad: true }),
-        ),
-      ),
-    );
+    const page = await openAgentPage('/reload');
     await agent.waitFor('AgentJoinChannel', before, 15_000);
 
     const beforeCall = agent.messages().length;
@@ -144,19 +149,7 @@ describe('a page reload while a call rings', () => {
     // Long enough a ring that the reload, not the ring timeout, is what the test is about.
     await center.admin('PATCH', '/v1/admin/instances/demo', { settings: { ringTimeoutSeconds: 30 } });
     try {
-      const token = await agentToken(center.server, '1001');
-      const apiHost = new URL(center.server.url).host;
-      context = await browser.newContext();
-      const page = await openPage(
-        context,
-        crm.page(
-          '/reload-ringing',
-          crmPage(
-            { sdkUrl: `${center.server.url}/sdk/sdk.js` },
-            guideAudioAgent({ token, apiHost, checkInOnLoad: true, answerOnRing: false }),
-          ),
-        ),
-      );
+      const page = await openAgentPage('/reload-ringing', { answerOnRing: false });
       const lineUp = () => run(page, 'window.__peerConnections?.[0]?.connectionState');
       await expect.poll(lineUp, { timeout: 15_000 }).toBe('connected');
       const connId = await center.placeCall('13900005555');
@@ -197,19 +190,7 @@ describe('a page reload while a call rings', () => {
 
 describe('the microphone unplugged mid-call', () => {
   it('is reported as MicrophoneUnavailable, and choosing an input brings the agent back to the customer', async () => {
-    const token = await agentToken(center.server, '1001');
-    const apiHost = new URL(center.server.url).host;
-    context = await browser.newContext();
-    const page = await openPage(
-      context,
-      crm.page(
-        '/unplug',
-        crmPage(
-          { sdkUrl: `${center.server.url}/sdk/sdk.js` },
-          guideAudioAgent({ token, apiHost, checkInOnLoad: true }),
-        ),
-      ),
-    );
+    const page = await openAgentPage('/unplug');
     // Watched from the page: the reload test took the agent's test channel away.
     await expect
       .poll(() => run(page, 'window.__peerConnections?.[0]?.connectionState'), { timeout: 15_000 })

@@ -12,7 +12,7 @@ import { liveOpusInstances, OpusDecoder, OpusEncoder } from './opus.js';
 import type { OutgoingPacket } from './outbound-stream.js';
 import { DtmfSendQueue, decodeTelephoneEvent } from './rfc4733.js';
 import { ManualMediaClock } from './test-support/manual-clock.js';
-import { rms, sineWave, toneEnergy } from './tone.js';
+import { concatPcm, rms, sineWave, toneEnergy } from './tone.js';
 import { readWav } from './wav.js';
 
 /** One second of media clock. */
@@ -601,16 +601,9 @@ function heardOn(line: FakeLine, from = 0): Int16Array {
   const audio = line.written.slice(from).filter((packet) => packet.kind === 'audio');
   const decoder = new OpusDecoder();
   try {
-    const frames = audio.map((packet) =>
-      packet.codec === 'opus' ? decoder.decode(packet.payload) : decodeMulaw(packet.payload),
+    return concatPcm(
+      audio.map((packet) => (packet.codec === 'opus' ? decoder.decode(packet.payload) : decodeMulaw(packet.payload))),
     );
-    const out = new Int16Array(frames.reduce((sum, frame) => sum + frame.length, 0));
-    let offset = 0;
-    for (const frame of frames) {
-      out.set(frame, offset);
-      offset += frame.length;
-    }
-    return out;
   } finally {
     decoder.delete();
   }

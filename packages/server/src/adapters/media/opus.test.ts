@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { liveOpusInstances, OpusDecoder, OpusEncoder } from './opus.js';
-import { dominantFrequency, rms, sineWave, toneEnergy } from './tone.js';
+import { concatPcm, dominantFrequency, rms, sineWave, toneEnergy } from './tone.js';
 
 /** 20 ms frames of a tone at 8 kHz. */
 function toneFrames(hz: number, frames: number): Int16Array[] {
   const pcm = sineWave(hz, frames * 160, 8000, 0.3);
   return Array.from({ length: frames }, (_, i) => pcm.subarray(i * 160, (i + 1) * 160));
-}
-
-function join(frames: readonly Int16Array[]): Int16Array {
-  const out = new Int16Array(frames.reduce((sum, frame) => sum + frame.length, 0));
-  let offset = 0;
-  for (const frame of frames) {
-    out.set(frame, offset);
-    offset += frame.length;
-  }
-  return out;
 }
 
 describe('Opus at the engine’s 8 kHz', () => {
@@ -29,7 +19,7 @@ describe('Opus at the engine’s 8 kHz', () => {
       const decoded = packets.map((packet) => decoder.decode(packet));
       expect(decoded.every((frame) => frame.length === 160)).toBe(true);
       // The codec's look-ahead delays the start: judge the second half.
-      const heard = join(decoded.slice(25));
+      const heard = concatPcm(decoded.slice(25));
       expect(toneEnergy(heard, 8000, 440)).toBeGreaterThan(0.9);
       expect(dominantFrequency(heard, 8000, [300, 440, 700, 1000, 1400])).toBe(440);
       expect(rms(heard)).toBeGreaterThan(0.15);
@@ -51,7 +41,7 @@ describe('Opus at the engine’s 8 kHz', () => {
       expect(dominantFrequency(heard[30]!, 8000, [440, 700, 1000, 1400])).toBe(1000);
       expect(toneEnergy(heard[30]!, 8000, 1000)).toBeGreaterThan(0.5);
       expect(rms(heard[30]!)).toBeGreaterThan(0.1);
-      expect(toneEnergy(join(heard.slice(36)), 8000, 1000)).toBeGreaterThan(0.9);
+      expect(toneEnergy(concatPcm(heard.slice(36)), 8000, 1000)).toBeGreaterThan(0.9);
       // An empty payload (or a TOC byte alone) is a loss too.
       expect(decoder.decode(Buffer.alloc(0))).toHaveLength(160);
       expect(decoder.decode(Buffer.from([0x08]))).toHaveLength(160);

@@ -63,3 +63,14 @@ export function dominantFrequency(
   }
   return best;
 }
+
+/** Frames one after another as one stretch of PCM (to measure what was heard over several frames). */
+export function concatPcm(frames: readonly Int16Array[]): Int16Array {
+  const out = new Int16Array(frames.reduce((sum, frame) => sum + frame.length, 0));
+  let offset = 0;
+  for (const frame of frames) {
+    out.set(frame, offset);
+    offset += frame.length;
+  }
+  return out;
+}

@@ -18,6 +18,7 @@ import { HotlineError } from '../../../errors.js';
 import type { Hotline } from '../../../hotline.js';
 import type { Principal } from '../../../services/token-service.js';
 import { bearerOf, requireInstanceAdmin } from '../auth.js';
+import { cutOffWhenSilent } from '../heartbeat.js';
 
 const BASE = '/v1/admin/instances/:instanceId/wallboard';
 const tags = ['wallboard'];
@@ -136,24 +137,8 @@ async function openLiveWallboard(socket: WebSocket, request: FastifyRequest, hot
     refuse(failure, closeCodeOf(failure));
     return;
   }
-  // The screen only listens; whatever it sends is ignored. Protocol pings find a screen that vanished (a wall
-  // display switched off, a network gone): one that misses a pong for a whole interval is cut off, rather than
-  // collecting snapshots in a send buffer until TCP gives up minutes later.
-  let answered = true;
-  socket.on('pong', () => {
-    answered = true;
-  });
-  const heartbeat = setInterval(() => {
-    if (!answered) {
-      socket.terminate();
-      return;
-    }
-    answered = false;
-    if (socket.readyState === socket.OPEN) socket.ping();
-  }, hotline.config.heartbeatIntervalMs);
-  heartbeat.unref();
-  socket.once('close', () => {
-    clearInterval(heartbeat);
-    stop?.();
-  });
+  // The screen only listens; whatever it sends is ignored. A screen that vanished (a display switched off, a
+  // network gone) is cut off rather than collecting snapshots in a send buffer.
+  cutOffWhenSilent(socket, hotline.config.heartbeatIntervalMs);
+  socket.once('close', () => stop?.());
 }

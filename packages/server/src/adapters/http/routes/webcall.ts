@@ -16,6 +16,7 @@ import { HotlineError } from '../../../errors.js';
 import type { Hotline } from '../../../hotline.js';
 import type { WebCall } from '../../../services/web-callers.js';
 import { frameParser } from '../frame-parser.js';
+import { cutOffWhenSilent } from '../heartbeat.js';
 
 const parseFrame = frameParser(WebCallClientFrameSchema, WEBCALL_CLIENT_FRAME_TYPES);
 /** A call needs a handful of frames (call, offer, some candidates, keys): far more is abuse. */
@@ -120,25 +121,9 @@ function openWebCall(socket: WebSocket, request: FastifyRequest, hotline: Hotlin
     }
   });
 
-  // Browsers answer protocol pings: a caller whose network died is hung up like one who closed the page.
-  let alive = true;
-  socket.on('pong', () => {
-    alive = true;
-  });
-  const heartbeat = setInterval(() => {
-    if (!alive) {
-      socket.terminate();
-      return;
-    }
-    alive = false;
-    if (socket.readyState === socket.OPEN) socket.ping();
-  }, hotline.config.heartbeatIntervalMs);
-  heartbeat.unref();
-
-  socket.once('close', () => {
-    clearInterval(heartbeat);
-    call.hangup();
-  });
+  // A caller whose network died is hung up like one who closed the page.
+  cutOffWhenSilent(socket, hotline.config.heartbeatIntervalMs);
+  socket.once('close', () => call.hangup());
 }
 
 function handle(call: WebCall, frame: WebCallClientFrame, refuse: (error: unknown) => void): void {
