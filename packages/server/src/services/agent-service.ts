@@ -21,6 +21,7 @@ import {
   type AgentState,
   INITIAL_AGENT_STATE,
   transition,
+  withServing,
 } from '../domain/agent-machine.js';
 import { HotlineError } from '../errors.js';
 import { type AgentKey, type AgentStreams, agentKey } from './agent-streams.js';
@@ -215,7 +216,7 @@ export class AgentService {
     this.requireAgent(instanceId, agentId);
     const key = agentKey(instanceId, agentId);
     const state = this.state(instanceId, agentId);
-    const changed = { ...state, acwSeconds };
+    const changed = withServing(state, state.activeSkillGroupIds, acwSeconds);
     this.states.set(key, changed);
     this.persist(key, instanceId, agentId, changed);
     return this.snapshot(instanceId, agentId);
@@ -425,7 +426,7 @@ export class AgentService {
     const instance = this.deps.storage.instances.get(instanceId);
     const now = this.deps.clock.now();
     const basic = basicCodeOf(status);
-    const eventTime = String(now);
+    const { eventTime, time } = timeTexts(now);
     const descriptions = descriptionsOf(basic, code);
     // One literal of fixed shape (no spread of `call`): V8 builds it in one step, and this runs for every event.
     const data: HotlineEventData = {
@@ -449,7 +450,7 @@ export class AgentService {
       status,
       subSessionId: call?.subSessionId ?? '',
       supportNewFunction: '1',
-      time: new Date(now).toISOString(),
+      time,
       callDirection: call?.callDirection ?? '',
       releasedBy: call?.releasedBy ?? '',
       releaseReason: call?.releaseReason ?? '',
@@ -553,6 +554,18 @@ export class AgentService {
     if (!agent.enabled) throw new HotlineError('AgentDisabled', `Agent "${agentId}" is disabled.`);
     return agent;
   }
+}
+
+/**
+ * The two texts of an event's time, for the last millisecond asked about: a burst of changes (a shift logging in,
+ * a queue storm) falls in a few milliseconds, and formatting an ISO date costs more than the rest of a message's
+ * fields together.
+ */
+let lastTime = { at: Number.NaN, eventTime: '', time: '' };
+
+function timeTexts(at: number): { eventTime: string; time: string } {
+  if (at !== lastTime.at) lastTime = { at, eventTime: String(at), time: new Date(at).toISOString() };
+  return lastTime;
 }
 
 type Descriptions = HotlineEventData['descriptions'];

@@ -1,11 +1,7 @@
-import {
-  EnumLocale,
-  type HotlineEventData,
-  type HotlineMessage,
-  type NotifyMessage,
-  SceneType,
-  type VoiceToTextMessage,
-} from '@openhotline/protocol';
+import { EnumLocale, type HotlineEventData, type NotifyMessage, SceneType } from '@openhotline/protocol';
+import { FrameTemplates, type UnsequencedMessage } from './notify-frames.js';
+
+export type { UnsequencedMessage } from './notify-frames.js';
 
 /**
  * Each agent has one ordered stream of pushed messages. Every message gets the next sequence number of that
@@ -20,8 +16,6 @@ import {
 export type AgentKey = string;
 
 export const agentKey = (instanceId: string, agentId: string): AgentKey => `${instanceId}/${agentId}`;
-
-export type UnsequencedMessage = Omit<HotlineMessage, 'seq'> | Omit<VoiceToTextMessage, 'seq'>;
 
 /** A serialized message: the UTF-8 JSON text of one WebSocket text frame. */
 export type Frame = Buffer;
@@ -48,6 +42,8 @@ class AgentStream {
   seq = 0;
   readonly ring: Entry[] = [];
   readonly subscribers = new Set<StreamSubscriber>();
+  /** Default-locale frames of this agent's recent message shapes (see notify-frames.ts). */
+  readonly templates = new FrameTemplates();
 }
 
 export type AttachResult =
@@ -67,7 +63,7 @@ export class AgentStreams {
   publish(key: AgentKey, message: UnsequencedMessage): number {
     const stream = this.streamOf(key);
     stream.seq += 1;
-    const entry: Entry = { seq: stream.seq, frame: serialize(sequenced(message, stream.seq), DEFAULT_LOCALE) };
+    const entry: Entry = { seq: stream.seq, frame: stream.templates.encode(message, stream.seq) };
     stream.ring.push(entry);
     if (stream.ring.length > this.ringSize) stream.ring.shift();
     for (const subscriber of stream.subscribers) subscriber.send(frameOf(entry, subscriber.locale));
@@ -123,19 +119,12 @@ export class AgentStreams {
 
 const DEFAULT_LOCALE = EnumLocale['zh-CN'];
 
-/**
- * The wire form of a pushed message: `type` first, the message's own fields, then `seq`. Built field by field
- * rather than by spreading: the message's payload is shared, not copied, on a path every status change takes.
- */
+/** The wire form of a pushed message (notify-frames.ts): `type` first, the message's own fields, then `seq`. */
 type NotifyFrame = { type: 'notify' } & NotifyMessage;
 
-function sequenced(message: UnsequencedMessage, seq: number): NotifyFrame {
-  return { type: 'notify', sceneType: message.sceneType, head: message.head, data: message.data, seq } as NotifyFrame;
-}
-
+/** A frame in another locale than the default, made from the default one. */
 function serialize(message: NotifyFrame, locale: EnumLocale): Frame {
-  // Messages are built in the default locale, so the common case needs no copy.
-  return Buffer.from(JSON.stringify(locale === DEFAULT_LOCALE ? message : localize(message, locale)));
+  return Buffer.from(JSON.stringify(localize(message, locale)));
 }
 
 function frameOf(entry: Entry, locale: EnumLocale): Frame {

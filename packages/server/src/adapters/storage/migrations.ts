@@ -227,6 +227,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX call_recordings_unfinished ON call_recordings (seq) WHERE state = 'recording';
     `,
   },
+  {
+    version: 5,
+    name: 'state history in segments',
+    up: `
+      -- A run of one agent's history entries per row (see sqlite/agent-status.ts): a JSON array of
+      -- [at, from, to, cmd, breakReason] in the order they happened, with the smallest and largest at.
+      -- Kept when an agent is removed (it is the audit trail); goes with the instance.
+      CREATE TABLE state_history_segments (
+        id INTEGER PRIMARY KEY,
+        instance_id TEXT NOT NULL REFERENCES instances (id) ON DELETE CASCADE,
+        agent_id TEXT NOT NULL,
+        first_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        entries TEXT NOT NULL
+      );
+      -- Reads go newest segment first; first_at in the index lets a page before a time skip newer segments
+      -- without opening them.
+      CREATE INDEX state_history_segments_by_agent_time
+        ON state_history_segments (instance_id, agent_id, last_at, first_at);
+
+      -- Every existing row becomes a segment of one entry, keeping its id (the tie-break of the same millisecond).
+      INSERT INTO state_history_segments (id, instance_id, agent_id, first_at, last_at, entries)
+        SELECT id, instance_id, agent_id, at, at, json_array(json_array(at, from_status, to_status, cmd, break_reason))
+        FROM state_history ORDER BY id;
+      DROP TABLE state_history;
+    `,
+  },
 ];
 
 /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentBarStatus, type CallRecord } from '@openhotline/protocol';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { openSqliteStorage } from './sqlite.js';
@@ -91,13 +92,15 @@ describe('SQLite storage on a file', () => {
     seed(first);
     first.agents.create(agent('i1', 'a1', { skillGroupIds: ['sg2', 'sg1'], numberGroupIds: ['ng2', 'ng1'] }));
     first.agentRuntime.put(runtime('i1', 'a1', { activeSkillGroupIds: ['sg2'] }));
-    first.stateHistory.append('i1', 'a1', {
-      at: 5,
-      from: AgentBarStatus.AgentCheckin,
-      to: AgentBarStatus.AgentReady,
-      cmd: 'ready',
-      breakReason: '',
-    });
+    first.stateHistory.append('i1', 'a1', [
+      {
+        at: 5,
+        from: AgentBarStatus.AgentCheckin,
+        to: AgentBarStatus.AgentReady,
+        cmd: 'ready',
+        breakReason: '',
+      },
+    ]);
     first.meta.set('signingSecret', 'shh');
     first.close();
 
@@ -138,6 +141,51 @@ describe('migrations', () => {
     const versions = MIGRATIONS.map((m) => m.version);
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
     expect(new Set(versions).size).toBe(versions.length);
+  });
+
+  it('turn the rows of the old state history into segments that list the same', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openhotline-migrate-'));
+    const path = join(dir, 'hotline.db');
+    const db = new Database(path);
+    db.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 4)) {
+      db.exec(migration.up);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(migration.version, migration.name, CREATED);
+    }
+    db.prepare("INSERT INTO instances (id, name, settings, created_at) VALUES ('i1', 'I1', '{}', ?)").run(CREATED);
+    const insert = db.prepare(
+      "INSERT INTO state_history (instance_id, agent_id, at, from_status, to_status, cmd, break_reason) VALUES ('i1', ?, ?, 3, 4, ?, 'lunch')",
+    );
+    insert.run('a1', 100, 'first');
+    insert.run('a1', 300, 'third');
+    insert.run('a1', 200, 'second');
+    insert.run('a1', 300, 'third-same-ms');
+    insert.run('a2', 250, 'other agent');
+    db.close();
+
+    const storage = openSqliteStorage(path);
+    try {
+      expect(storage.stateHistory.list('i1', 'a1', { limit: 10 })).toEqual(
+        [
+          [300, 'third-same-ms'],
+          [300, 'third'],
+          [200, 'second'],
+          [100, 'first'],
+        ].map(([at, cmd]) => ({
+          at,
+          from: AgentBarStatus.AgentReady,
+          to: AgentBarStatus.AgentBreak,
+          cmd,
+          breakReason: 'lunch',
+        })),
+      );
+      expect(storage.stateHistory.list('i1', 'a2', { limit: 10 }).map((e) => e.cmd)).toEqual(['other agent']);
+    } finally {
+      storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('are idempotent on one connection', () => {
@@ -207,13 +255,15 @@ describe('SQLite storage repositories', () => {
           createdAt: CREATED,
         });
         storage.agentRuntime.put(runtime(instanceId, 'a1'));
-        storage.stateHistory.append(instanceId, 'a1', {
-          at: 1,
-          from: AgentBarStatus.AgentCheckout,
-          to: AgentBarStatus.AgentCheckin,
-          cmd: 'checkin',
-          breakReason: '',
-        });
+        storage.stateHistory.append(instanceId, 'a1', [
+          {
+            at: 1,
+            from: AgentBarStatus.AgentCheckout,
+            to: AgentBarStatus.AgentCheckin,
+            cmd: 'checkin',
+            breakReason: '',
+          },
+        ]);
       }
 
       expect(storage.instances.remove('i1')).toBe(true);
@@ -314,13 +364,15 @@ describe('SQLite storage repositories', () => {
     it('removes the agent with its live status but keeps its history', () => {
       storage.agents.create(agent('i1', 'a1', { skillGroupIds: ['sg1'] }));
       storage.agentRuntime.put(runtime('i1', 'a1'));
-      storage.stateHistory.append('i1', 'a1', {
-        at: 1,
-        from: AgentBarStatus.AgentCheckout,
-        to: AgentBarStatus.AgentCheckin,
-        cmd: 'checkin',
-        breakReason: '',
-      });
+      storage.stateHistory.append('i1', 'a1', [
+        {
+          at: 1,
+          from: AgentBarStatus.AgentCheckout,
+          to: AgentBarStatus.AgentCheckin,
+          cmd: 'checkin',
+          breakReason: '',
+        },
+      ]);
 
       expect(storage.agents.remove('i1', 'a1')).toBe(true);
       expect(storage.agents.remove('i1', 'a1')).toBe(false);
@@ -547,11 +599,11 @@ describe('SQLite storage repositories', () => {
     });
 
     it('lists newest first, with a limit and a strict before bound, per agent', () => {
-      storage.stateHistory.append('i1', 'a1', entry(100, 'first'));
-      storage.stateHistory.append('i1', 'a1', entry(300, 'third'));
-      storage.stateHistory.append('i1', 'a1', entry(200, 'second'));
-      storage.stateHistory.append('i1', 'a1', entry(300, 'third-same-ms'));
-      storage.stateHistory.append('i1', 'a2', entry(250, 'other agent'));
+      storage.stateHistory.append('i1', 'a1', [entry(100, 'first')]);
+      storage.stateHistory.append('i1', 'a1', [entry(300, 'third')]);
+      storage.stateHistory.append('i1', 'a1', [entry(200, 'second')]);
+      storage.stateHistory.append('i1', 'a1', [entry(300, 'third-same-ms')]);
+      storage.stateHistory.append('i1', 'a2', [entry(250, 'other agent')]);
 
       const cmds = (options: { limit: number; before?: number }) =>
         storage.stateHistory.list('i1', 'a1', options).map((e) => e.cmd);
@@ -561,6 +613,44 @@ describe('SQLite storage repositories', () => {
       expect(cmds({ limit: 1, before: 300 })).toEqual(['second']);
       expect(cmds({ limit: 10, before: 100 })).toEqual([]);
       expect(storage.stateHistory.list('i1', 'a1', { limit: 1 })).toEqual([entry(300, 'third-same-ms')]);
+    });
+
+    it('pages through segments exactly as through one list of every entry, whatever order their times come in', () => {
+      // Segments of random runs of entries with times that repeat and go backwards (a clock set back): the page
+      // is always the newest `limit` entries before the bound, ties of a millisecond the last appended first.
+      const segment = fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 6 });
+      const query = fc.record({
+        limit: fc.integer({ min: 1, max: 25 }),
+        before: fc.option(fc.integer({ min: 0, max: 45 }), { nil: undefined }),
+      });
+      let run = 0;
+      fc.assert(
+        fc.property(
+          fc.array(segment, { maxLength: 12 }),
+          fc.array(query, { minLength: 1, maxLength: 5 }),
+          (segments, queries) => {
+            run += 1;
+            const agentId = `p${run}`;
+            const appended: { at: number; cmd: string }[] = [];
+            for (const times of segments) {
+              const entries = times.map((at, i) => entry(at, `#${appended.length + i}`));
+              storage.stateHistory.append('i1', agentId, entries);
+              appended.push(...entries);
+            }
+            for (const { limit, before } of queries) {
+              const expected = appended
+                .map((e, order) => ({ ...e, order }))
+                .filter((e) => before === undefined || e.at < before)
+                .sort((a, b) => b.at - a.at || b.order - a.order)
+                .slice(0, limit)
+                .map((e) => e.cmd);
+              const options = before === undefined ? { limit } : { limit, before };
+              expect(storage.stateHistory.list('i1', agentId, options).map((e) => e.cmd)).toEqual(expected);
+            }
+          },
+        ),
+        { numRuns: 200 },
+      );
     });
   });
 

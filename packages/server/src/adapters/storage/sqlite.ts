@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { StateHistoryEntry } from '@openhotline/protocol';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.js';
 import {
-  APPEND_STATE_HISTORY,
+  APPEND_STATE_HISTORY_SEGMENT,
   agentRuntimeRepository,
+  historySegmentParams,
   stateHistoryRepository,
   toAgentRuntimeWrite,
   UPSERT_AGENT_RUNTIME,
@@ -66,7 +68,12 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
   return withStatusWriteBehind(
     storage,
     db,
-    { upsertRuntime: UPSERT_AGENT_RUNTIME, appendHistory: APPEND_STATE_HISTORY, runtimeParams: toAgentRuntimeWrite },
+    {
+      upsertRuntime: UPSERT_AGENT_RUNTIME,
+      appendHistorySegment: APPEND_STATE_HISTORY_SEGMENT,
+      runtimeParams: toAgentRuntimeWrite,
+      historySegmentParams,
+    },
     options.onWriteFailure ? { onWriteFailure: options.onWriteFailure } : {},
   );
 }
@@ -85,12 +92,16 @@ function openDatabase(path: string): Db {
   return db;
 }
 
-/** Status rows in one transaction; if one fails (an instance removed meanwhile), the others row by row. */
+/**
+ * Status rows in one transaction, each agent's history entries as one segment; if one write fails (an instance
+ * removed meanwhile), the others one by one.
+ */
 function writeStatusInline(storage: Storage, writes: StatusWrites, report: (message: string) => void): void {
-  const { runtime, history } = writes;
+  const { runtime } = writes;
+  const history = historyByAgent(writes.history);
   const all = () => {
     for (const record of runtime) storage.agentRuntime.put(record);
-    for (const { instanceId, agentId, entry } of history) storage.stateHistory.append(instanceId, agentId, entry);
+    for (const { instanceId, agentId, entries } of history) storage.stateHistory.append(instanceId, agentId, entries);
   };
   try {
     storage.transaction(all);
@@ -99,12 +110,27 @@ function writeStatusInline(storage: Storage, writes: StatusWrites, report: (mess
       try {
         write();
       } catch (error) {
-        report(`status row dropped: ${error instanceof Error ? error.message : String(error)}`);
+        report(`status rows dropped: ${error instanceof Error ? error.message : String(error)}`);
       }
     };
     for (const record of runtime) attempt(() => storage.agentRuntime.put(record));
-    for (const { instanceId, agentId, entry } of history) {
-      attempt(() => storage.stateHistory.append(instanceId, agentId, entry));
+    for (const { instanceId, agentId, entries } of history) {
+      attempt(() => storage.stateHistory.append(instanceId, agentId, entries));
     }
   }
+}
+
+/** History entries grouped by agent, each group in the order it happened. */
+function historyByAgent(history: StatusWrites['history']) {
+  const groups = new Map<string, { instanceId: string; agentId: string; entries: StateHistoryEntry[] }>();
+  for (const { instanceId, agentId, entry } of history) {
+    const key = `${instanceId}\u0000${agentId}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { instanceId, agentId, entries: [] };
+      groups.set(key, group);
+    }
+    group.entries.push(entry);
+  }
+  return [...groups.values()];
 }

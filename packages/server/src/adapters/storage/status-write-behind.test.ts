@@ -71,7 +71,7 @@ describe('status rows written behind by a worker thread', () => {
     // In the same synchronous run the rows are not in the file yet: this thread did not write them.
     const outside = new Database(path, { readonly: true });
     try {
-      expect(outside.prepare('SELECT count(*) AS n FROM state_history').get()).toEqual({ n: 0 });
+      expect(outside.prepare('SELECT count(*) AS n FROM state_history_segments').get()).toEqual({ n: 0 });
     } finally {
       outside.close();
     }
@@ -100,14 +100,20 @@ describe('status rows written behind by a worker thread', () => {
   it('hands rows over on its own within a fraction of a second, one runtime row per agent however often it changed', async () => {
     const outside = new Database(path, { readonly: true });
     try {
-      const count = (table: string) => (outside.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-      // Three bursts of the same agent, no read in between: the newest runtime row wins, every history row stays.
+      const entries = () =>
+        outside
+          .prepare('SELECT entries FROM state_history_segments ORDER BY id')
+          .pluck()
+          .all()
+          .map((json) => (JSON.parse(json as string) as unknown[][]).map((tuple) => tuple[0]));
+      // Three bursts of the same agent, no read in between: the newest runtime row wins, every history entry
+      // stays, and they land as one segment of the agent, in the order they happened.
       storage.writeStatus(burst('i1', 'a1', 3, 1_000));
       storage.writeStatus(burst('i1', 'a1', 2, 2_000));
       storage.writeStatus(burst('i1', 'a1', 1, 3_000));
       const deadline = Date.now() + 5_000;
-      while (count('state_history') < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(count('state_history')).toBe(6);
+      while (entries().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(entries()).toEqual([[1_000, 1_001, 1_002, 2_000, 2_001, 3_000]]);
       expect(outside.prepare('SELECT agent_id, since, status FROM agent_runtime').all()).toEqual([
         { agent_id: 'a1', since: 3_000, status: AgentBarStatus.AgentBreak },
       ]);
@@ -137,7 +143,8 @@ describe('status rows written behind by a worker thread', () => {
     expect(storage.stateHistory.list('i1', 'a1', { limit: 10 })).toHaveLength(1);
     expect(storage.agentRuntime.listAll().map((r) => `${r.instanceId}/${r.agentId}`)).toEqual(['i1/a1']);
     // Reports come back from the worker as messages, on a later turn of the event loop.
-    await vi.waitFor(() => expect(failures).toHaveLength(3));
+    // Its runtime row and its history segment.
+    await vi.waitFor(() => expect(failures).toHaveLength(2));
     expect(failures[0]).toMatch(/FOREIGN KEY/);
   });
 

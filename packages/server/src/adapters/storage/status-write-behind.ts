@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { StateHistoryEntry } from '@openhotline/protocol';
 import type Database from 'better-sqlite3';
+import type { HistoryTuple } from './sqlite/agent-status.js';
 import type { Storage } from './storage.js';
 
 /**
@@ -26,16 +27,27 @@ import type { Storage } from './storage.js';
  * An in-memory database cannot be shared with a worker, so it keeps writing inline (tests of the storage itself).
  */
 
-/** The statements the worker runs, by index: [0] upserts a runtime row, [1] appends history (positional params). */
+/** What the worker writes with: two statements and how their parameters are made. */
 export interface StatusStatements {
+  /** Upserts an agent's runtime row (positional parameters, see runtimeParams). */
   readonly upsertRuntime: string;
-  readonly appendHistory: string;
+  /** Appends one segment of an agent's history (positional parameters, see historySegmentParams). */
+  readonly appendHistorySegment: string;
   /** The upsert's parameters for a record (the same conversion the inline path uses). */
   runtimeParams(record: Parameters<Storage['agentRuntime']['put']>[0]): readonly unknown[];
+  /**
+   * A segment's parameters for one agent's entries as [at, from, to, cmd, breakReason] tuples. The worker runs its
+   * source text, so it must be self-contained (no imports, closures or nested functions).
+   */
+  historySegmentParams(instanceId: string, agentId: string, tuples: HistoryTuple[]): readonly unknown[];
 }
 
-/** Parameters of each statement, by index: a write is its index followed by that many values. */
-const ARITIES = [8, 7] as const;
+/**
+ * Pending writes, flat: a runtime row is RUNTIME and the upsert's 8 parameters; a history entry is HISTORY,
+ * instanceId, agentId, at, from, to, cmd, breakReason. (planBatch, which runs in the worker too, spells these out.)
+ */
+const RUNTIME = 0;
+const HISTORY = 1;
 
 /** How long status rows wait to be handed to the worker, at most (see schedulePost). */
 const BATCH_MS = 200;
@@ -48,19 +60,55 @@ export interface StatusWriteBehindOptions {
 }
 
 /**
- * Pending writes as one flat list of primitives: a statement index, then its parameters, then the next write.
- * Crossing to the worker, a list of numbers and strings is copied about three times faster than the same rows as
- * objects or tuples, and building it allocates nothing per row: this runs on every status change.
+ * Pending writes as one flat list of primitives (see RUNTIME and HISTORY). Crossing to the worker, a list of
+ * numbers and strings is copied about three times faster than the same rows as objects or tuples, and building it
+ * allocates nothing per row: this runs on every status change.
  */
 type Writes = unknown[];
 
 /**
- * The worker's whole program. It is plain JavaScript evaluated in the worker (not a module file) so that it runs
- * the same from the compiled server and from the TypeScript sources the tests use; it only executes the
- * statements it was given, in one transaction per batch, and falls back to row by row so that one bad row (an
- * instance removed meanwhile) costs only itself.
+ * Turns a batch into its statements' parameters: each runtime row as it is, and each agent's history entries as
+ * one segment, after the runtime rows. Shared by the worker (as source text) and the inline fallback, so it is
+ * self-contained too.
  */
-const WORKER_SOURCE = `
+function planBatch(
+  writes: Writes,
+  segmentParams: StatusStatements['historySegmentParams'],
+): { runtime: unknown[][]; segments: unknown[][] } {
+  const runtime: unknown[][] = [];
+  const byAgent = new Map<string, [string, string, HistoryTuple[]]>();
+  for (let i = 0; i < writes.length; ) {
+    // RUNTIME (0) and its 8 parameters, or HISTORY (1) and its 7 values.
+    if (writes[i] === 0) {
+      runtime.push(writes.slice(i + 1, i + 9));
+      i += 9;
+    } else {
+      const instanceId = writes[i + 1] as string;
+      const agentId = writes[i + 2] as string;
+      const key = `${instanceId}\u0000${agentId}`;
+      let group = byAgent.get(key);
+      if (group === undefined) {
+        group = [instanceId, agentId, []];
+        byAgent.set(key, group);
+      }
+      group[2].push(writes.slice(i + 3, i + 8) as HistoryTuple);
+      i += 8;
+    }
+  }
+  const segments: unknown[][] = [];
+  for (const [instanceId, agentId, tuples] of byAgent.values()) {
+    segments.push(segmentParams(instanceId, agentId, tuples) as unknown[]);
+  }
+  return { runtime, segments };
+}
+
+/**
+ * The worker's whole program. It is plain JavaScript evaluated in the worker (not a module file) so that it runs
+ * the same from the compiled server and from the TypeScript sources the tests use; it writes each batch in one
+ * transaction, and falls back to one write at a time so that one bad row (an instance removed meanwhile) costs
+ * only itself.
+ */
+const workerSource = (segmentParams: StatusStatements['historySegmentParams']) => `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
@@ -68,18 +116,24 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
-const statements = workerData.statements.map((sql) => db.prepare(sql));
-const arities = workerData.arities;
+const upsertRuntime = db.prepare(workerData.upsertRuntime);
+const appendSegment = db.prepare(workerData.appendHistorySegment);
 const progress = new Int32Array(workerData.progress);
-const eachWrite = (writes, run) => {
-  for (let i = 0; i < writes.length; ) {
-    const index = writes[i];
-    const end = i + 1 + arities[index];
-    run(statements[index], writes.slice(i + 1, end));
-    i = end;
+const segmentParams = ${segmentParams.toString()};
+const planBatch = ${planBatch.toString()};
+const runAll = db.transaction((plan) => {
+  for (const params of plan.runtime) upsertRuntime.run(params);
+  for (const params of plan.segments) appendSegment.run(params);
+});
+const runEach = (statement, list) => {
+  for (const params of list) {
+    try {
+      statement.run(params);
+    } catch (error) {
+      parentPort.postMessage({ type: 'dropped', message: String(error && error.message) });
+    }
   }
 };
-const runAll = db.transaction((writes) => eachWrite(writes, (statement, params) => statement.run(params)));
 parentPort.on('message', (batch) => {
   if (batch === 'close') {
     try {
@@ -91,16 +145,12 @@ parentPort.on('message', (batch) => {
     }
     return;
   }
+  const plan = planBatch(batch.writes, segmentParams);
   try {
-    runAll(batch.writes);
+    runAll(plan);
   } catch {
-    eachWrite(batch.writes, (statement, params) => {
-      try {
-        statement.run(params);
-      } catch (error) {
-        parentPort.postMessage({ type: 'dropped', message: String(error && error.message) });
-      }
-    });
+    runEach(upsertRuntime, plan.runtime);
+    runEach(appendSegment, plan.segments);
   }
   Atomics.store(progress, 0, batch.seq);
   Atomics.notify(progress, 0);
@@ -118,13 +168,13 @@ export function withStatusWriteBehind(
   const settleTimeoutMs = options.settleTimeoutMs ?? 10_000;
   // [0]: the last batch the worker finished; [1]: 1 once the worker closed its connection.
   const progress = new Int32Array(new SharedArrayBuffer(8));
-  let worker: Worker | undefined = new Worker(WORKER_SOURCE, {
+  let worker: Worker | undefined = new Worker(workerSource(statements.historySegmentParams), {
     eval: true,
     workerData: {
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       path: db.name,
-      statements: [statements.upsertRuntime, statements.appendHistory],
-      arities: ARITIES,
+      upsertRuntime: statements.upsertRuntime,
+      appendHistorySegment: statements.appendHistorySegment,
       progress: progress.buffer,
     },
   });
@@ -139,18 +189,22 @@ export function withStatusWriteBehind(
   let postTimer: NodeJS.Timeout | undefined;
   let closing = false;
 
-  const inline = [db.prepare(statements.upsertRuntime), db.prepare(statements.appendHistory)] as const;
+  const upsertRuntime = db.prepare(statements.upsertRuntime);
+  const appendSegment = db.prepare(statements.appendHistorySegment);
   /** After the worker failed: write on this thread, as before there was a worker. */
   const writeInline = (writes: Writes) => {
-    for (let i = 0; i < writes.length; ) {
-      const index = writes[i] as 0 | 1;
-      const end = i + 1 + ARITIES[index];
-      try {
-        inline[index].run(writes.slice(i + 1, end));
-      } catch (error) {
-        report(`status row dropped: ${error instanceof Error ? error.message : String(error)}`);
+    const plan = planBatch(writes, statements.historySegmentParams);
+    for (const [statement, list] of [
+      [upsertRuntime, plan.runtime],
+      [appendSegment, plan.segments],
+    ] as const) {
+      for (const params of list) {
+        try {
+          statement.run(params);
+        } catch (error) {
+          report(`status rows dropped: ${error instanceof Error ? error.message : String(error)}`);
+        }
       }
-      i = end;
     }
   };
   const abandon = (why: string) => {
@@ -160,7 +214,7 @@ export function withStatusWriteBehind(
     writeInline(takePending());
   };
   worker.on('message', (message: { type?: string; message?: string }) => {
-    if (message?.type === 'dropped') report(`status row dropped: ${message.message ?? ''}`);
+    if (message?.type === 'dropped') report(`status rows dropped: ${message.message ?? ''}`);
   });
   worker.on('error', (error) => abandon(`status writer failed: ${error.message}`));
   worker.on('exit', (code) => {
@@ -172,7 +226,7 @@ export function withStatusWriteBehind(
   /** Everything pending as one flat list: runtime rows first (one per agent), then the history rows. */
   const takePending = (): Writes => {
     const writes: Writes = [];
-    for (const agents of pendingRuntime.values()) for (const params of agents.values()) writes.push(0, ...params);
+    for (const agents of pendingRuntime.values()) for (const params of agents.values()) writes.push(RUNTIME, ...params);
     for (let i = 0; i < pending.length; i++) writes.push(pending[i]);
     pending = [];
     pendingRuntime = new Map();
@@ -212,7 +266,7 @@ export function withStatusWriteBehind(
     schedulePost();
   };
   const enqueueHistory = (instanceId: string, agentId: string, entry: StateHistoryEntry) => {
-    pending.push(1, instanceId, agentId, entry.at, entry.from, entry.to, entry.cmd, entry.breakReason);
+    pending.push(HISTORY, instanceId, agentId, entry.at, entry.from, entry.to, entry.cmd, entry.breakReason);
     schedulePost();
   };
   /** Hands over what is pending and waits until the worker has written everything it was given. */
@@ -252,7 +306,9 @@ export function withStatusWriteBehind(
       remove: settled(agentRuntime.remove.bind(agentRuntime)),
     },
     stateHistory: {
-      append: enqueueHistory,
+      append(instanceId, agentId, entries) {
+        for (const entry of entries) enqueueHistory(instanceId, agentId, entry);
+      },
       list: settled(stateHistory.list.bind(stateHistory)),
     },
     agents: { ...bindAll(agents), remove: settled(agents.remove.bind(agents)) },

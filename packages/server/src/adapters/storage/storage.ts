@@ -166,8 +166,9 @@ export interface AgentRuntimeRepository {
 }
 
 export interface StateHistoryRepository {
-  append(instanceId: string, agentId: string, entry: StateHistoryEntry): void;
-  /** Newest first. */
+  /** Appends entries of one agent, in the order they happened, as one write. */
+  append(instanceId: string, agentId: string, entries: readonly StateHistoryEntry[]): void;
+  /** Newest first; entries of the same millisecond, the one that happened last first. */
   list(instanceId: string, agentId: string, options: { limit: number; before?: number }): StateHistoryEntry[];
 }
 
