@@ -21,8 +21,12 @@ import type { Benchmark, BenchmarkResult } from './benchmark.js';
  * same process sending the same messages, in the same pattern, to the same client worker.
  */
 const AGENTS = 1000;
-/** Even, so each repetition leaves the agents Ready, where the next one starts. */
-const ROUNDS = 20;
+/**
+ * Even, so each repetition leaves the agents Ready, where the next one starts. A repetition runs well over a
+ * second, so that the status writer's batches (every 200 ms, on another thread) fall inside the window of the
+ * variant that caused them; see `settle`.
+ */
+const ROUNDS = 100;
 const REPETITIONS = 5;
 /** Changes per event-loop turn: state changes arrive as separate events in a real server, not as one loop. */
 const BATCH = 50;
@@ -162,6 +166,12 @@ interface Variant {
   push(agent: number, round: number, seq: number): void;
   /** After a repetition. */
   advance(): void;
+  /**
+   * After a repetition, outside its window: finishes work it left behind (the status rows still waiting for the
+   * writer thread), so that its CPU is not taken from the next variant's window. At most the last batch (200 ms
+   * of a repetition's changes) is written here rather than inside the window.
+   */
+  settle(): void;
 }
 
 interface Ours {
@@ -254,6 +264,11 @@ function oursVariant(ours: Ours): Variant {
       else hotline.agents.ready(INSTANCE, id);
     },
     advance() {},
+    settle() {
+      hotline.agents.flush();
+      // A read of status rows waits until the writer has written everything it was given.
+      hotline.storage.agentRuntime.get(INSTANCE, agentIds[0] ?? '');
+    },
   };
 }
 
@@ -295,6 +310,7 @@ function publishOnlyVariant(ours: Ours): Variant {
       if (message) hotline.streams.publish(keys[agent] ?? '', message);
     },
     advance() {},
+    settle() {},
   };
 }
 
@@ -345,6 +361,7 @@ function bareVariant(bare: Bare, ours: Ours): Variant {
     advance() {
       base += ROUNDS;
     },
+    settle() {},
   };
 }
 
@@ -381,6 +398,7 @@ async function repetition(variant: Variant, client: ClientWorker): Promise<Figur
   const serverNs = threadCpuNs() - serverCpuAtStart;
   const processNs = processCpuNs() - processCpuAtStart;
   variant.advance();
+  variant.settle();
   const perMessage = (ns: number) => ns / 1000 / sentAt.length;
   return {
     ...figuresOf(sentAt, recv),

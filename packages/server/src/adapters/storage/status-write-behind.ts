@@ -13,7 +13,7 @@ import type { Storage } from './storage.js';
  * channels and the media clock never waits for SQLite's commit or checkpoint.
  *
  * What stays true for every caller of the Storage interface:
- * - reads of agent_runtime and state_history see every write made before them (a read waits for the worker to
+ * - reads of agent_runtime and the state history see every write made before them (a read waits for the worker to
  *   finish what it was given; that wait is short and only happens when something is in flight);
  * - main-thread writes that could collide with status rows (removing an agent, a skill group or an instance, and
  *   every `transaction`) first wait for the worker, so the two writers never hold the lock in a cycle and a row
@@ -23,6 +23,10 @@ import type { Storage } from './storage.js';
  *   resolved at the next start anyway), never corrupt anything.
  * Status writes are no longer part of the caller's transaction: a rollback does not take them back. The agent
  * service never relied on that (its in-memory state is the truth; storage follows it).
+ *
+ * Each batch writes one runtime row per agent (the newest) and one history segment per agent (every entry of the
+ * batch, in order; see sqlite/agent-status.ts), so a busy agent costs SQLite one row of each per batch rather
+ * than a row per change.
  *
  * An in-memory database cannot be shared with a worker, so it keeps writing inline (tests of the storage itself).
  */
