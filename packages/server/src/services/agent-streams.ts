@@ -1,4 +1,5 @@
 import { EnumLocale, type HotlineEventData, type NotifyMessage, SceneType } from '@openhotline/protocol';
+import { FrameRing } from './frame-ring.js';
 import { FrameTemplates, type UnsequencedMessage } from './notify-frames.js';
 
 export type { UnsequencedMessage } from './notify-frames.js';
@@ -8,10 +9,11 @@ export type { UnsequencedMessage } from './notify-frames.js';
  * stream; the newest `ringSize` are kept so that a channel that reconnects with the last number it saw gets
  * exactly what it missed. Older gaps, or a resume against another server run (another `epoch`), get a snapshot.
  *
- * Messages are serialized once per locale, and the same UTF-8 bytes go to every subscriber of that locale, so the
- * cost of a push does not grow with JSON work per tab. The bytes are what the WebSocket sends anyway (it would
- * encode a string on every send), and kept as a Buffer they live outside the JavaScript heap: a thousand agents'
- * replay rings are a hundred thousand frames that the garbage collector would otherwise walk on every major cycle.
+ * A message is serialized once for the default locale (notify-frames.ts), and the same UTF-8 bytes go to every
+ * subscriber in that locale, so the cost of a push does not grow with JSON work per tab; another locale's frame is
+ * made once per push from those bytes. The ring keeps only bytes, in one buffer per agent outside the JavaScript
+ * heap (frame-ring.ts): a thousand agents' rings hold over a hundred thousand frames that the garbage collector
+ * would otherwise walk and promote.
  */
 export type AgentKey = string;
 
@@ -20,30 +22,24 @@ export const agentKey = (instanceId: string, agentId: string): AgentKey => `${in
 /** A serialized message: the UTF-8 JSON text of one WebSocket text frame. */
 export type Frame = Buffer;
 
-/**
- * A kept message, held only as serialized frames (the message object itself is dropped: the bytes are several
- * times smaller than the object graph, and replay only needs the bytes). The default-locale frame is always
- * there; others are made on first use.
- */
-interface Entry {
-  readonly seq: number;
-  /** The default locale's frame. */
-  readonly frame: Frame;
-  /** Other locales' frames, made on first use. */
-  others?: Map<EnumLocale, Frame>;
-}
-
 export interface StreamSubscriber {
   readonly locale: EnumLocale;
   send(frame: Frame): void;
 }
 
+/** Bytes a ring may hold per kept frame, on average: frames are well under a kilobyte, call events a little over. */
+const RING_BYTES_PER_FRAME = 1536;
+
 class AgentStream {
   seq = 0;
-  readonly ring: Entry[] = [];
+  readonly ring: FrameRing;
   readonly subscribers = new Set<StreamSubscriber>();
   /** Default-locale frames of this agent's recent message shapes (see notify-frames.ts). */
   readonly templates = new FrameTemplates();
+
+  constructor(ringSize: number) {
+    this.ring = new FrameRing(ringSize, ringSize * RING_BYTES_PER_FRAME);
+  }
 }
 
 export type AttachResult =
@@ -63,10 +59,22 @@ export class AgentStreams {
   publish(key: AgentKey, message: UnsequencedMessage): number {
     const stream = this.streamOf(key);
     stream.seq += 1;
-    const entry: Entry = { seq: stream.seq, frame: stream.templates.encode(message, stream.seq) };
-    stream.ring.push(entry);
-    if (stream.ring.length > this.ringSize) stream.ring.shift();
-    for (const subscriber of stream.subscribers) subscriber.send(frameOf(entry, subscriber.locale));
+    const frame = stream.templates.encode(message, stream.seq);
+    stream.ring.push(frame);
+    let localized: Map<EnumLocale, Frame> | undefined;
+    for (const subscriber of stream.subscribers) {
+      if (subscriber.locale === DEFAULT_LOCALE) {
+        subscriber.send(frame);
+        continue;
+      }
+      localized ??= new Map();
+      let other = localized.get(subscriber.locale);
+      if (other === undefined) {
+        other = inLocale(frame, subscriber.locale);
+        localized.set(subscriber.locale, other);
+      }
+      subscriber.send(other);
+    }
     return stream.seq;
   }
 
@@ -88,10 +96,13 @@ export class AgentStreams {
     }
     const missed = stream.seq - resume.lastSeq;
     if (missed === 0) return { kind: 'replay', frames: [] };
-    const oldestKept = stream.ring[0]?.seq ?? stream.seq + 1;
+    const oldestKept = stream.seq - stream.ring.size + 1;
     if (resume.lastSeq + 1 < oldestKept) return { kind: 'snapshot', seq: stream.seq };
-    const frames = stream.ring.slice(stream.ring.length - missed).map((e) => frameOf(e, subscriber.locale));
-    return { kind: 'replay', frames };
+    const frames = stream.ring.newest(missed);
+    return {
+      kind: 'replay',
+      frames: subscriber.locale === DEFAULT_LOCALE ? frames : frames.map((f) => inLocale(f, subscriber.locale)),
+    };
   }
 
   detach(key: AgentKey, subscriber: StreamSubscriber): void {
@@ -110,7 +121,7 @@ export class AgentStreams {
   private streamOf(key: AgentKey): AgentStream {
     let stream = this.streams.get(key);
     if (!stream) {
-      stream = new AgentStream();
+      stream = new AgentStream(this.ringSize);
       this.streams.set(key, stream);
     }
     return stream;
@@ -122,21 +133,12 @@ const DEFAULT_LOCALE = EnumLocale['zh-CN'];
 /** The wire form of a pushed message (notify-frames.ts): `type` first, the message's own fields, then `seq`. */
 type NotifyFrame = { type: 'notify' } & NotifyMessage;
 
-/** A frame in another locale than the default, made from the default one. */
-function serialize(message: NotifyFrame, locale: EnumLocale): Frame {
-  return Buffer.from(JSON.stringify(localize(message, locale)));
-}
-
-function frameOf(entry: Entry, locale: EnumLocale): Frame {
-  if (locale === DEFAULT_LOCALE) return entry.frame;
-  let frame = entry.others?.get(locale);
-  if (frame === undefined) {
-    // The default frame carries both languages in `descriptions`, so any locale can be made from it.
-    frame = serialize(JSON.parse(entry.frame.toString()) as NotifyFrame, locale);
-    entry.others ??= new Map();
-    entry.others.set(locale, frame);
-  }
-  return frame;
+/**
+ * A frame in another locale, made from the default locale's frame: it carries both languages in `descriptions`,
+ * so any locale can be made from it.
+ */
+function inLocale(frame: Frame, locale: EnumLocale): Frame {
+  return Buffer.from(JSON.stringify(localize(JSON.parse(frame.toString()) as NotifyFrame, locale)));
 }
 
 /** `agentBasicDesc` and `agentCallDesc` speak the channel's language; `descriptions` keeps both. */
