@@ -513,7 +513,9 @@ export const eventChannelBenchmark: Benchmark = {
       const o = summary('ours');
       const b = summary('bare');
       const p = summary('publish');
-      const heapMb = Math.round(process.memoryUsage().heapUsed / 1024 / 1024);
+      const memory = process.memoryUsage();
+      const heapMb = Math.round(memory.heapUsed / 1024 / 1024);
+      const buffersMb = Math.round(memory.arrayBuffers / 1024 / 1024);
       const throughputRatio = o.throughput / b.throughput;
       return {
         table: [
@@ -546,7 +548,8 @@ export const eventChannelBenchmark: Benchmark = {
             `p99 ${(p.p99 / b.p99).toFixed(2)}×`,
           'µs/msg: CPU time per message of the server thread, the client worker, and the other threads of the ' +
             'process (the status writer, the garbage collector, libuv), from /proc (Linux; 0 elsewhere)',
-          `server heap after the run: ${heapMb} MB (the replay rings of ${AGENTS} agents)`,
+          `memory after the run: main thread's JavaScript heap ${heapMb} MB (both servers), ` +
+            `buffers outside it ${buffersMb} MB (mostly the replay rings of ${AGENTS} agents)`,
         ],
         verdicts: [
           {
