@@ -17,7 +17,34 @@ export type { UnsequencedMessage } from './notify-frames.js';
  */
 export type AgentKey = string;
 
-export const agentKey = (instanceId: string, agentId: string): AgentKey => `${instanceId}/${agentId}`;
+/**
+ * The key of an agent's stream and state: `instance/agent`. The same string object is handed out for the same
+ * agent, so the maps keyed by it hash it once (V8 keeps a string's hash): a freshly joined string must be
+ * flattened and hashed at every lookup, and a status change looks its agent up several times. The memo starts
+ * over past KEY_MEMO_LIMIT keys, so ids that are no agents (from requests that will be refused) cannot make it
+ * grow without end.
+ */
+export function agentKey(instanceId: string, agentId: string): AgentKey {
+  const known = keyMemo.get(instanceId)?.get(agentId);
+  if (known !== undefined) return known;
+  if (keyMemoSize >= KEY_MEMO_LIMIT) {
+    keyMemo.clear();
+    keyMemoSize = 0;
+  }
+  let byAgent = keyMemo.get(instanceId);
+  if (byAgent === undefined) {
+    byAgent = new Map();
+    keyMemo.set(instanceId, byAgent);
+  }
+  const key = `${instanceId}/${agentId}`;
+  byAgent.set(agentId, key);
+  keyMemoSize += 1;
+  return key;
+}
+
+const KEY_MEMO_LIMIT = 100_000;
+const keyMemo = new Map<string, Map<string, AgentKey>>();
+let keyMemoSize = 0;
 
 /** A serialized message: the UTF-8 JSON text of one WebSocket text frame. */
 export type Frame = Buffer;

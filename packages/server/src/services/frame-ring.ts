@@ -14,9 +14,14 @@
  */
 export class FrameRing {
   private arena: Buffer;
-  /** Byte offset and length of each kept frame, by slot; slots are used round-robin from `first`. */
-  private readonly starts: Int32Array;
+  /**
+   * Where each kept frame starts and how long it is, by slot (slots are used round-robin from `first`). A start is
+   * counted from `base`, not from the arena's first byte, so that moving the frames to the start of the arena
+   * changes one number instead of every start (a double: these positions only ever grow).
+   */
+  private readonly starts: Float64Array;
   private readonly lengths: Int32Array;
+  private base = 0;
   private first = 0;
   private count = 0;
   /** Where the next frame goes: just after the newest one. */
@@ -28,7 +33,7 @@ export class FrameRing {
     initialBytes = 16 * 1024,
   ) {
     if (!(capacity >= 1 && maxBytes >= 1)) throw new RangeError('a frame ring needs room for at least one frame');
-    this.starts = new Int32Array(capacity);
+    this.starts = new Float64Array(capacity);
     this.lengths = new Int32Array(capacity);
     this.arena = Buffer.allocUnsafe(Math.min(initialBytes, maxBytes));
   }
@@ -49,7 +54,7 @@ export class FrameRing {
     if (this.end + length > this.arena.length) this.makeRoom(length);
     this.arena.set(frame, this.end);
     const slot = (this.first + this.count) % this.capacity;
-    this.starts[slot] = this.end;
+    this.starts[slot] = this.base + this.end;
     this.lengths[slot] = length;
     this.count += 1;
     this.end += length;
@@ -61,7 +66,7 @@ export class FrameRing {
     const frames: Buffer[] = [];
     for (let i = this.count - taken; i < this.count; i++) {
       const slot = (this.first + i) % this.capacity;
-      const start = this.starts[slot] as number;
+      const start = (this.starts[slot] as number) - this.base;
       frames.push(Buffer.from(this.arena.subarray(start, start + (this.lengths[slot] as number))));
     }
     return frames;
@@ -98,7 +103,12 @@ export class FrameRing {
   }
 
   private liveBytes(): number {
-    return this.count === 0 ? 0 : this.end - (this.starts[this.first] as number);
+    return this.count === 0 ? 0 : this.end - this.offsetOfOldest();
+  }
+
+  /** The oldest frame's byte offset in the arena. */
+  private offsetOfOldest(): number {
+    return (this.starts[this.first] as number) - this.base;
   }
 
   private grow(bytes: number): void {
@@ -113,13 +123,10 @@ export class FrameRing {
       this.end = 0;
       return;
     }
-    const from = this.starts[this.first] as number;
+    const from = this.offsetOfOldest();
     if (target === this.arena) this.arena.copyWithin(0, from, this.end);
     else target.set(this.arena.subarray(from, this.end), 0);
-    for (let i = 0; i < this.count; i++) {
-      const slot = (this.first + i) % this.capacity;
-      this.starts[slot] = (this.starts[slot] as number) - from;
-    }
+    this.base += from;
     this.end -= from;
   }
 }

@@ -80,7 +80,8 @@ function planBatch(
   segmentParams: StatusStatements['historySegmentParams'],
 ): { runtime: unknown[][]; segments: unknown[][] } {
   const runtime: unknown[][] = [];
-  const byAgent = new Map<string, [string, string, HistoryTuple[]]>();
+  // instanceId → agentId → entries: two lookups by strings the list already holds, no key to join per entry.
+  const byInstance = new Map<string, Map<string, HistoryTuple[]>>();
   for (let i = 0; i < writes.length; ) {
     // RUNTIME (0) and its 8 parameters, or HISTORY (1) and its 7 values.
     if (writes[i] === 0) {
@@ -89,19 +90,29 @@ function planBatch(
     } else {
       const instanceId = writes[i + 1] as string;
       const agentId = writes[i + 2] as string;
-      const key = `${instanceId}\u0000${agentId}`;
-      let group = byAgent.get(key);
-      if (group === undefined) {
-        group = [instanceId, agentId, []];
-        byAgent.set(key, group);
+      let byAgent = byInstance.get(instanceId);
+      if (byAgent === undefined) {
+        byAgent = new Map();
+        byInstance.set(instanceId, byAgent);
       }
-      group[2].push(writes.slice(i + 3, i + 8) as HistoryTuple);
+      let tuples = byAgent.get(agentId);
+      if (tuples === undefined) {
+        tuples = [];
+        byAgent.set(agentId, tuples);
+      }
+      tuples.push([
+        writes[i + 3] as number,
+        writes[i + 4] as number,
+        writes[i + 5] as number,
+        writes[i + 6] as string,
+        writes[i + 7] as string,
+      ]);
       i += 8;
     }
   }
   const segments: unknown[][] = [];
-  for (const [instanceId, agentId, tuples] of byAgent.values()) {
-    segments.push(segmentParams(instanceId, agentId, tuples) as unknown[]);
+  for (const [instanceId, byAgent] of byInstance) {
+    for (const [agentId, tuples] of byAgent) segments.push(segmentParams(instanceId, agentId, tuples) as unknown[]);
   }
   return { runtime, segments };
 }
