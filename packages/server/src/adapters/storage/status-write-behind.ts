@@ -240,9 +240,9 @@ export function withStatusWriteBehind(
 
   /** Everything pending as one flat list: runtime rows first (one per agent), then the history rows. */
   const takePending = (): Writes => {
-    const writes: Writes = [];
-    for (const agents of pendingRuntime.values()) for (const params of agents.values()) writes.push(RUNTIME, ...params);
-    for (let i = 0; i < pending.length; i++) writes.push(pending[i]);
+    const runtime: Writes = [];
+    for (const agents of pendingRuntime.values()) for (const params of agents.values()) runtime.push(RUNTIME, ...params);
+    const writes = runtime.length === 0 ? pending : runtime.concat(pending);
     pending = [];
     pendingRuntime = new Map();
     return writes;

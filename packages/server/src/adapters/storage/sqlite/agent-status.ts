@@ -57,10 +57,25 @@ export function toAgentRuntimeWrite(record: AgentRuntimeRecord): AgentRuntimeWri
     record.status,
     record.since,
     record.breakReason,
-    JSON.stringify(record.activeSkillGroupIds),
+    skillGroupsJson(record.activeSkillGroupIds),
     record.acwSeconds,
     record.idleSince,
   ];
+}
+
+/**
+ * The JSON of a list of skill groups. An agent's states share one list for a whole check-in (states are never
+ * changed in place), and every status change writes it, so its text is kept per list.
+ */
+const skillGroupsTexts = new WeakMap<readonly string[], string>();
+
+function skillGroupsJson(ids: readonly string[]): string {
+  let text = skillGroupsTexts.get(ids);
+  if (text === undefined) {
+    text = JSON.stringify(ids);
+    skillGroupsTexts.set(ids, text);
+  }
+  return text;
 }
 
 export function agentRuntimeRepository(db: Db): AgentRuntimeRepository {
