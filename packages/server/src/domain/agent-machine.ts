@@ -322,7 +322,7 @@ export function transition(state: AgentState, command: AgentCommand, now: number
   const effects: AgentEffect[] = [];
   if (state.status === S.AgentAcw) effects.push({ kind: 'cancelAcwTimer' });
 
-  // One literal of the state's fixed shape, not a spread (see withCheckin): every status change comes through here.
+  // One literal of the state's fixed shape, not a spread (see withServing): every status change comes through here.
   let next: AgentState = {
     status: to,
     since: to === state.status ? state.since : now,
@@ -364,9 +364,8 @@ export function transition(state: AgentState, command: AgentCommand, now: number
 
 /**
  * The state with what the agent serves: the skill groups and after-call work a check-in chose (or a checkout
- * cleared). States are always built as one literal in the
- * interface's field order, never spread: V8 then gives them all one shape, and the spread form cost this module
- * some twenty times more per transition.
+ * cleared). States are always built as one literal in the interface's field order, never spread: V8 then gives
+ * them all one shape, and the spread form cost this module some twenty times more per transition.
  */
 export function withServing(
   state: AgentState,
