@@ -566,6 +566,18 @@ describe('calls', () => {
     });
   });
 
+  it('lets a call go with its release: after-call work that names it does not make it current again', async () => {
+    const { phone, socket, events } = await connected(S.AgentReady);
+    socket.receive(notify(11, W.AgentRinging, S.AgentRinging, { connId: 'c5' }));
+    socket.receive(notify(12, W.AgentCallInboundEstablish, S.AgentCallInboundEstablish, { connId: 'c5' }));
+    expect(phone.getCurrentCall()?.connId).toBe('c5');
+    socket.receive(notify(13, W.AgentCallRelease, S.AgentCallRelease, { connId: 'c5' }));
+    socket.receive(notify(14, W.AgentAcw, S.AgentAcw, { connId: 'c5' }));
+    expect(phone.getCurrentCall()).toBeUndefined();
+    expect((await phone.callHangup()).ok).toBe(false);
+    expect(events.at(-1)?.[1]).toMatchObject({ code: 'NoCurrentCall', action: 'callHangup' });
+  });
+
   it('says NoCurrentCall instead of guessing, and passes server errors through with their code', async () => {
     const { phone, events } = await connected(S.AgentReady, () => ({
       status: 409,

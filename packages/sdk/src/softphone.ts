@@ -610,7 +610,9 @@ export class SoftPhone {
 
   private trackCall(data: HotlineEventData): void {
     if (!data.connId) return;
-    if (data.agentCallCode === EnumWSEventType.AgentCallRelease) {
+    // A call stays current while the agent is in it. After-call work (and a ready at its end) still carry the
+    // released call's connId: they must not bring it back, or the call APIs without ids would act on it.
+    if (data.agentCallCode === EnumWSEventType.AgentCallRelease || !isCallStatus(data.status)) {
       this.calls.delete(data.connId);
       this.calloutSuccess.delete(data.connId);
       if (this.currentConnId === data.connId) this.currentConnId = [...this.calls.keys()].pop() ?? '';
