@@ -241,7 +241,8 @@ export function withStatusWriteBehind(
   /** Everything pending as one flat list: runtime rows first (one per agent), then the history rows. */
   const takePending = (): Writes => {
     const runtime: Writes = [];
-    for (const agents of pendingRuntime.values()) for (const params of agents.values()) runtime.push(RUNTIME, ...params);
+    for (const agents of pendingRuntime.values())
+      for (const params of agents.values()) runtime.push(RUNTIME, ...params);
     const writes = runtime.length === 0 ? pending : runtime.concat(pending);
     pending = [];
     pendingRuntime = new Map();
