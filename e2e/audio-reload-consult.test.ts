@@ -7,6 +7,7 @@ import {
   ABSENT,
   B_HZ,
   CUSTOMER_HZ,
+  expectConference,
   expectConsultation,
   expectTransferred,
   HEARD,
@@ -120,6 +121,22 @@ describe('a page reload during a consultation', () => {
     // The guide's hang-up with no ids, from the reloaded page, ends the call.
     expect(await run(pageA, 'APIs.callHangup().then((r) => r.ok)')).toBe(true);
     await expect.poll(() => harness.center.server.hotline.media?.partyOf(connId)).toBeUndefined();
+    for (const page of [pageA, pageB]) expect(await errors(page)).toEqual([]);
+  }, 60_000);
+
+  it('comes back consulting and joins all three in a conference from the reloaded page', async () => {
+    const { pageA, pageB, pages, connId, customer } = await consultThenReload('13900008888');
+
+    // The reloaded page joins the customer, B and A, without ids.
+    expect(await run(pageA, 'APIs.callConference().then((r) => r.ok)')).toBe(true);
+    await expect.poll(() => status(pageA), { timeout: 5000 }).toBe(S.AgentCallConference);
+    expectConference(await listen(pages, customer, 'conference'));
+
+    // The customer hangs up: the call ends for everyone.
+    await harness.center.callerHangsUp(connId);
+    await expect.poll(() => harness.center.server.hotline.media?.partyOf(connId)).toBeUndefined();
+    await expect.poll(() => status(pageA), { timeout: 5000 }).toBe(S.AgentReady);
+    await expect.poll(() => status(pageB), { timeout: 5000 }).toBe(S.AgentReady);
     for (const page of [pageA, pageB]) expect(await errors(page)).toEqual([]);
   }, 60_000);
 });

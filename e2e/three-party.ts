@@ -36,6 +36,8 @@ export const B_HZ = 700;
 export const HEARD = 0.5;
 /** A tone "is not heard" below this share of all windows, silent ones counting 0 (see `Hearing`). */
 export const ABSENT = 0.05;
+/** A tone "is heard" in a mix above this share: two mixed tones give about half each. */
+export const HEARD_IN_MIX = 0.15;
 
 /** What a party heard per tone (Hz), and for the customer `music`: the hold-music notes together. */
 export type Heard = Record<string, Hearing>;
@@ -241,4 +243,19 @@ export function expectTransferred(heard: HeardByAll): void {
   expect(heard.B[A_HZ]?.overallShare, 'B no longer hears A').toBeLessThan(ABSENT);
   expect(heard.A[CUSTOMER_HZ]?.overallShare, 'A hears nothing of the customer').toBeLessThan(ABSENT);
   expect(heard.A[B_HZ]?.overallShare, 'A hears nothing of B').toBeLessThan(ABSENT);
+}
+
+/** The three-way conference by ear: each hears both others in the mix, no hold music, and nobody hears themselves. */
+export function expectConference(heard: HeardByAll): void {
+  expect(heard.customer[A_HZ]?.audibleShare, 'the customer hears A').toBeGreaterThan(HEARD_IN_MIX);
+  expect(heard.customer[B_HZ]?.audibleShare, 'the customer hears B').toBeGreaterThan(HEARD_IN_MIX);
+  expect(heard.customer.music?.overallShare, 'no hold music in a conference').toBeLessThan(ABSENT);
+  expect(heard.A[CUSTOMER_HZ]?.audibleShare, 'A hears the customer').toBeGreaterThan(HEARD_IN_MIX);
+  expect(heard.A[B_HZ]?.audibleShare, 'A hears B').toBeGreaterThan(HEARD_IN_MIX);
+  expect(heard.B[CUSTOMER_HZ]?.audibleShare, 'B hears the customer').toBeGreaterThan(HEARD_IN_MIX);
+  expect(heard.B[A_HZ]?.audibleShare, 'B hears A').toBeGreaterThan(HEARD_IN_MIX);
+  // Each hears the mix of the others only (N-1): no echo of their own voice.
+  expect(heard.customer[CUSTOMER_HZ]?.overallShare, 'the customer does not hear itself').toBeLessThan(ABSENT);
+  expect(heard.A[A_HZ]?.overallShare, 'A does not hear itself').toBeLessThan(ABSENT);
+  expect(heard.B[B_HZ]?.overallShare, 'B does not hear itself').toBeLessThan(ABSENT);
 }
