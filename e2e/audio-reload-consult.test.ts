@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { S } from '../packages/server/src/test-support/call-center.js';
-import { pageHears } from './support.js';
+import { pageHears, run } from './support.js';
 import {
   A_HZ,
   ABSENT,
@@ -12,7 +12,6 @@ import {
   expectTransferred,
   HEARD,
   lineUp,
-  run,
   startThreeParty,
 } from './three-party.js';
 

@@ -13,6 +13,8 @@ import {
   openPage,
   pageHears,
   pcmHears,
+  run,
+  sleep,
   writeToneWav,
 } from './support.js';
 
@@ -51,8 +53,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const run = <T = unknown>(page: Page, code: string) => page.evaluate(code) as Promise<T>;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const agent1001 = () => {
   const agent = center.agents['1001'];
   if (!agent) throw new Error('no agent 1001');
@@ -61,6 +61,15 @@ const agent1001 = () => {
 const sdk = (page: Page, expression: string) => run(page, `window.SoftPhoneSDK.SoftPhone.getInstance().${expression}`);
 const errorCodes = (page: Page) =>
   page.evaluate(() => (window as unknown as { __errors: { code: string }[] }).__errors.map((e) => e.code));
+
+/** The call's virtual customer once the call's audio has settled, with what it heard until then cleared. */
+async function settledCustomer(connId: string) {
+  const party = center.server.hotline.media?.partyOf(connId);
+  if (!party) throw new Error('no customer endpoint');
+  await sleep(500);
+  party.clearHeard();
+  return party;
+}
 
 /** A CRM page running the guide's audio agent code for 1001 (check-in on load), in a fresh browser context. */
 async function openAgentPage(path: string, options: { answerOnRing?: boolean } = {}): Promise<Page> {
@@ -89,10 +98,7 @@ describe('a page reload mid-call', () => {
     const beforeCall = agent.messages().length;
     const connId = await center.placeCall('13900002222');
     await agent.waitFor('AgentCallInboundEstablish', beforeCall, 10_000);
-    const party = center.server.hotline.media?.partyOf(connId);
-    if (!party) throw new Error('no customer endpoint');
-    await sleep(500);
-    party.clearHeard();
+    const party = await settledCustomer(connId);
     expect((await pageHears(page, CUSTOMER_HZ)).audibleShare, 'the agent hears the customer').toBeGreaterThan(0.5);
     expect(pcmHears(party.heard(), AGENT_HZ).audibleShare, 'the customer hears the agent').toBeGreaterThan(0.5);
 
@@ -172,10 +178,7 @@ describe('a page reload while a call rings', () => {
         .poll(() => run(page, 'APIs.getAgentBarStatus()'), { timeout: 5000 })
         .toBe(S.AgentCallInboundEstablish);
 
-      const party = center.server.hotline.media?.partyOf(connId);
-      if (!party) throw new Error('no customer endpoint');
-      await sleep(500);
-      party.clearHeard();
+      const party = await settledCustomer(connId);
       expect((await pageHears(page, CUSTOMER_HZ)).audibleShare, 'the agent hears the customer').toBeGreaterThan(0.5);
       expect(pcmHears(party.heard(), AGENT_HZ).audibleShare, 'the customer hears the agent').toBeGreaterThan(0.5);
 
@@ -199,10 +202,7 @@ describe('the microphone unplugged mid-call', () => {
     await expect
       .poll(() => run(page, 'APIs.getAgentBarStatus()'), { timeout: 10_000 })
       .toBe(S.AgentCallInboundEstablish);
-    const party = center.server.hotline.media?.partyOf(connId);
-    if (!party) throw new Error('no customer endpoint');
-    await sleep(500);
-    party.clearHeard();
+    const party = await settledCustomer(connId);
     await sleep(600);
     expect(pcmHears(party.heard(), AGENT_HZ).audibleShare, 'the customer hears the agent').toBeGreaterThan(0.5);
 

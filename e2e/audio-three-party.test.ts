@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { VirtualParty } from '../packages/server/src/adapters/media/media-engine.js';
+import { run } from './support.js';
 import {
   A_HZ,
   ABSENT,
@@ -10,7 +11,6 @@ import {
   expectConsultation,
   expectTransferred,
   HEARD,
-  run,
   startThreeParty,
 } from './three-party.js';
 

@@ -19,6 +19,8 @@ import {
   openPage,
   pageHears,
   pcmHears,
+  run,
+  sleep,
 } from './support.js';
 
 // Call audio through the real stack: a CRM page loads /sdk/sdk.js and checks agent 1001 in with the guide's calls;
@@ -125,8 +127,6 @@ ${checkInOnLoad ? 'APIs.agentCheckin();' : ''}`;
 }
 
 type Win = Window & Record<string, unknown>;
-const run = <T = unknown>(page: Page, code: string) => page.evaluate(code) as Promise<T>;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const errorCodes = (page: Page) =>
   page.evaluate(() => ((window as unknown as Win).__errors as { code: string }[]).map((e) => e.code));
 

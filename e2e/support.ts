@@ -184,6 +184,11 @@ ${guideCode}
 </body></html>`;
 }
 
+/** Evaluates `code` in the page (a string, so it can use the page's globals: APIs, window.SoftPhoneSDK). */
+export const run = <T = unknown>(page: Page, code: string) => page.evaluate(code) as Promise<T>;
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export async function openPage(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error('[page error]', error.message));

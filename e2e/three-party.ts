@@ -17,6 +17,8 @@ import {
   openPage,
   pageHears,
   pcmHears,
+  run,
+  sleep,
   writeToneWav,
 } from './support.js';
 
@@ -44,10 +46,8 @@ export type Heard = Record<string, Hearing>;
 /** What the three parties heard over the same span. */
 export type HeardByAll = Record<'A' | 'B' | 'customer', Heard>;
 
-export const run = <T = unknown>(page: Page, code: string) => page.evaluate(code) as Promise<T>;
 /** The state of the page's first peer connection (the audio probe keeps them): 'connected' once its line is up. */
 export const lineUp = (page: Page) => run(page, 'window.__peerConnections?.[0]?.connectionState');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ThreePartyOptions {
   /** Names the log lines (`[label] …`), the temporary folder and the CRM pages' paths (`/<label>-<agent id>`). */
