@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { StateHistoryEntry } from '@openhotline/protocol';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.js';
 import {
@@ -22,7 +21,7 @@ import { hotlineNumberRepository, numberGroupRepository } from './sqlite/numbers
 import type { Db } from './sqlite/shared.js';
 import { skillGroupRepository } from './sqlite/skill-groups.js';
 import { withStatusWriteBehind } from './status-write-behind.js';
-import type { StatusWrites, Storage } from './storage.js';
+import type { Storage } from './storage.js';
 
 export interface SqliteStorageOptions {
   /** Told when a status row could not be written behind (see status-write-behind.ts). */
@@ -41,7 +40,7 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
     db.close();
     throw error;
   }
-  const storage: Storage = {
+  const storage: Omit<Storage, 'writeStatus'> = {
     instances: instanceRepository(db),
     agents: agentRepository(db),
     skillGroups: skillGroupRepository(db),
@@ -54,9 +53,6 @@ export function openSqliteStorage(path: string, options: SqliteStorageOptions = 
     callRecords: callRecordRepository(db),
     callRecordings: callRecordingRepository(db),
     meta: metaRepository(db),
-    writeStatus(writes) {
-      writeStatusInline(storage, writes, options.onWriteFailure ?? (() => {}));
-    },
     // better-sqlite3 turns a nested transaction into a savepoint, so services may compose atomic operations.
     transaction<T>(fn: () => T): T {
       return db.transaction(fn)();
@@ -90,47 +86,4 @@ function openDatabase(path: string): Db {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   return db;
-}
-
-/**
- * Status rows in one transaction, each agent's history entries as one segment; if one write fails (an instance
- * removed meanwhile), the others one by one.
- */
-function writeStatusInline(storage: Storage, writes: StatusWrites, report: (message: string) => void): void {
-  const { runtime } = writes;
-  const history = historyByAgent(writes.history);
-  const all = () => {
-    for (const record of runtime) storage.agentRuntime.put(record);
-    for (const { instanceId, agentId, entries } of history) storage.stateHistory.append(instanceId, agentId, entries);
-  };
-  try {
-    storage.transaction(all);
-  } catch {
-    const attempt = (write: () => void) => {
-      try {
-        write();
-      } catch (error) {
-        report(`status rows dropped: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    };
-    for (const record of runtime) attempt(() => storage.agentRuntime.put(record));
-    for (const { instanceId, agentId, entries } of history) {
-      attempt(() => storage.stateHistory.append(instanceId, agentId, entries));
-    }
-  }
-}
-
-/** History entries grouped by agent, each group in the order it happened. */
-function historyByAgent(history: StatusWrites['history']) {
-  const groups = new Map<string, { instanceId: string; agentId: string; entries: StateHistoryEntry[] }>();
-  for (const { instanceId, agentId, entry } of history) {
-    const key = `${instanceId}\u0000${agentId}`;
-    let group = groups.get(key);
-    if (!group) {
-      group = { instanceId, agentId, entries: [] };
-      groups.set(key, group);
-    }
-    group.entries.push(entry);
-  }
-  return [...groups.values()];
 }

@@ -28,7 +28,8 @@ import type { Storage } from './storage.js';
  * batch, in order; see sqlite/agent-status.ts), so a busy agent costs SQLite one row of each per batch rather
  * than a row per change.
  *
- * An in-memory database cannot be shared with a worker, so it keeps writing inline (tests of the storage itself).
+ * An in-memory database cannot be shared with a worker: its status rows go through the same batches, written at
+ * once on this thread (tests of the storage itself).
  */
 
 /** What the worker writes with: two statements and how their parameters are made. */
@@ -173,26 +174,28 @@ parentPort.on('message', (batch) => {
 `;
 
 export function withStatusWriteBehind(
-  storage: Storage,
+  storage: Omit<Storage, 'writeStatus'>,
   db: Database.Database,
   statements: StatusStatements,
   options: StatusWriteBehindOptions = {},
 ): Storage {
-  if (db.memory) return storage;
   const report = options.onWriteFailure ?? (() => {});
   const settleTimeoutMs = options.settleTimeoutMs ?? 10_000;
   // [0]: the last batch the worker finished; [1]: 1 once the worker closed its connection.
   const progress = new Int32Array(new SharedArrayBuffer(8));
-  let worker: Worker | undefined = new Worker(workerSource(statements.historySegmentParams), {
-    eval: true,
-    workerData: {
-      driver: createRequire(import.meta.url).resolve('better-sqlite3'),
-      path: db.name,
-      upsertRuntime: statements.upsertRuntime,
-      appendHistorySegment: statements.appendHistorySegment,
-      progress: progress.buffer,
-    },
-  });
+  // An in-memory database cannot be shared with a worker: its status rows are written at once, on this thread.
+  let worker: Worker | undefined = db.memory
+    ? undefined
+    : new Worker(workerSource(statements.historySegmentParams), {
+        eval: true,
+        workerData: {
+          driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+          path: db.name,
+          upsertRuntime: statements.upsertRuntime,
+          appendHistorySegment: statements.appendHistorySegment,
+          progress: progress.buffer,
+        },
+      });
   /** History rows, flat (see Writes), in the order they happened. */
   let pending: Writes = [];
   /**
@@ -206,14 +209,22 @@ export function withStatusWriteBehind(
 
   const upsertRuntime = db.prepare(statements.upsertRuntime);
   const appendSegment = db.prepare(statements.appendHistorySegment);
-  /** After the worker failed: write on this thread, as before there was a worker. */
+  /**
+   * Without a worker (an in-memory database, or the worker failed): writes a batch on this thread as the worker
+   * would, in one transaction, or one write at a time if that fails.
+   */
   const writeInline = (writes: Writes) => {
     const plan = planBatch(writes, statements.historySegmentParams);
-    for (const [statement, list] of [
-      [upsertRuntime, plan.runtime],
-      [appendSegment, plan.segments],
-    ] as const) {
-      for (const params of list) {
+    const all = [
+      ...plan.runtime.map((params) => [upsertRuntime, params] as const),
+      ...plan.segments.map((params) => [appendSegment, params] as const),
+    ];
+    try {
+      db.transaction(() => {
+        for (const [statement, params] of all) statement.run(params);
+      })();
+    } catch {
+      for (const [statement, params] of all) {
         try {
           statement.run(params);
         } catch (error) {
@@ -228,15 +239,15 @@ export function withStatusWriteBehind(
     report(why);
     writeInline(takePending());
   };
-  worker.on('message', (message: { type?: string; message?: string }) => {
+  worker?.on('message', (message: { type?: string; message?: string }) => {
     if (message?.type === 'dropped') report(`status rows dropped: ${message.message ?? ''}`);
   });
-  worker.on('error', (error) => abandon(`status writer failed: ${error.message}`));
-  worker.on('exit', (code) => {
+  worker?.on('error', (error) => abandon(`status writer failed: ${error.message}`));
+  worker?.on('exit', (code) => {
     if (!closing) abandon(`status writer exited (${code})`);
   });
   // The worker must not keep the process alive on its own; the server's close() settles it.
-  worker.unref();
+  worker?.unref();
 
   /** Everything pending as one flat list: runtime rows first (one per agent), then the history rows. */
   const takePending = (): Writes => {
@@ -267,6 +278,11 @@ export function withStatusWriteBehind(
    * delay: every read and every main-thread write hands over and waits first.
    */
   const schedulePost = () => {
+    if (!worker) {
+      // Nobody to hand over to: write now (each caller enqueues its whole burst first).
+      post();
+      return;
+    }
     if (!postTimer) {
       postTimer = setTimeout(post, BATCH_MS);
       postTimer.unref();
@@ -279,11 +295,9 @@ export function withStatusWriteBehind(
       pendingRuntime.set(record.instanceId, agents);
     }
     agents.set(record.agentId, statements.runtimeParams(record));
-    schedulePost();
   };
   const enqueueHistory = (instanceId: string, agentId: string, entry: StateHistoryEntry) => {
     pending.push(HISTORY, instanceId, agentId, entry.at, entry.from, entry.to, entry.cmd, entry.breakReason);
-    schedulePost();
   };
   /** Hands over what is pending and waits until the worker has written everything it was given. */
   const settle = () => {
@@ -318,12 +332,16 @@ export function withStatusWriteBehind(
     agentRuntime: {
       get: settled(agentRuntime.get.bind(agentRuntime)),
       listAll: settled(agentRuntime.listAll.bind(agentRuntime)),
-      put: enqueueRuntime,
+      put(record) {
+        enqueueRuntime(record);
+        schedulePost();
+      },
       remove: settled(agentRuntime.remove.bind(agentRuntime)),
     },
     stateHistory: {
       append(instanceId, agentId, entries) {
         for (const entry of entries) enqueueHistory(instanceId, agentId, entry);
+        schedulePost();
       },
       list: settled(stateHistory.list.bind(stateHistory)),
     },
@@ -333,6 +351,7 @@ export function withStatusWriteBehind(
     writeStatus({ runtime, history }) {
       for (const record of runtime) enqueueRuntime(record);
       for (const { instanceId, agentId, entry } of history) enqueueHistory(instanceId, agentId, entry);
+      schedulePost();
     },
     transaction<T>(fn: () => T): T {
       settleOutsideTransaction();
