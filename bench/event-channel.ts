@@ -265,8 +265,7 @@ function oursVariant(ours: Ours): Variant {
     },
     advance() {},
     settle() {
-      hotline.agents.flush();
-      // A read of status rows waits until the writer has written everything it was given.
+      // A read of status rows hands everything pending to the writer and waits until it has written it.
       hotline.storage.agentRuntime.get(INSTANCE, agentIds[0] ?? '');
     },
   };

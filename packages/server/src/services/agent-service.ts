@@ -14,7 +14,7 @@ import {
   type StateHistoryEntry,
   WS_EVENT_TEXT,
 } from '@openhotline/protocol';
-import type { AgentRuntimeRecord, Storage } from '../adapters/storage/storage.js';
+import type { Storage } from '../adapters/storage/storage.js';
 import {
   type AgentCommand,
   type AgentEffect,
@@ -76,14 +76,6 @@ export class AgentService {
   private readonly channels = new Map<AgentKey, number>();
   /** After close no timer is armed and none fires: the storage behind them is gone. */
   private closed = false;
-  /**
-   * Status writes wait for the end of the current turn of the event loop and go to storage in one transaction:
-   * a burst of changes (a wallboard of agents, a busy queue) costs one commit instead of one per change. What a
-   * client is told never depends on them; the in-memory state is the truth and storage follows within a tick.
-   */
-  private readonly pendingRuntime = new Map<AgentKey, AgentRuntimeRecord>();
-  private pendingHistory: { key: AgentKey; instanceId: string; agentId: string; entry: StateHistoryEntry }[] = [];
-  private flushScheduled = false;
   /** Set by the call service: hang up the agent's calls when it is forced out of a call status. */
   releaseCalls: (instanceId: string, agentId: string, reason: string) => void = () => {};
   /** Told after every action that changed an agent's status (the ACD listens for agents becoming ready). */
@@ -123,7 +115,6 @@ export class AgentService {
   }
 
   close(): void {
-    this.flush();
     this.closed = true;
     for (const { timer } of this.acwTimers.values()) timer.cancel();
     for (const timer of this.graceTimers.values()) timer.cancel();
@@ -218,7 +209,7 @@ export class AgentService {
     const state = this.state(instanceId, agentId);
     const changed = withServing(state, state.activeSkillGroupIds, acwSeconds);
     this.states.set(key, changed);
-    this.persist(key, instanceId, agentId, changed);
+    this.deps.storage.writeStatus(instanceId, agentId, changed);
     return this.snapshot(instanceId, agentId);
   }
 
@@ -230,7 +221,6 @@ export class AgentService {
 
   history(instanceId: string, agentId: string, limit: number, before?: number): StateHistoryEntry[] {
     this.requireAgent(instanceId, agentId);
-    this.flush();
     return this.deps.storage.stateHistory.list(instanceId, agentId, {
       limit,
       ...(before !== undefined ? { before } : {}),
@@ -315,25 +305,6 @@ export class AgentService {
     this.graceTimers.delete(key);
     this.states.delete(key);
     this.channels.delete(key);
-    this.pendingRuntime.delete(key);
-    this.pendingHistory = this.pendingHistory.filter((write) => write.key !== key);
-  }
-
-  /** Writes the pending status changes now (before reads of history, and at close). */
-  flush(): void {
-    this.flushScheduled = false;
-    if (this.pendingRuntime.size === 0 && this.pendingHistory.length === 0) return;
-    const runtime = [...this.pendingRuntime.values()];
-    const history = this.pendingHistory;
-    this.pendingRuntime.clear();
-    this.pendingHistory = [];
-    this.deps.storage.writeStatus({ runtime, history });
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.closed) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
   }
 
   /**
@@ -364,16 +335,17 @@ export class AgentService {
       first = false;
       const after = result.state;
       this.states.set(key, after);
+      // Storage follows the in-memory state (the truth), written behind: see Storage.writeStatus.
       if (after.status !== before.status || after.breakReason !== before.breakReason) {
-        this.persist(key, instanceId, agentId, after);
-        this.pendingHistory.push({
-          key,
-          instanceId,
-          agentId,
-          entry: { at: now, from: before.status, to: after.status, cmd, breakReason: after.breakReason },
+        this.deps.storage.writeStatus(instanceId, agentId, after, {
+          at: now,
+          from: before.status,
+          to: after.status,
+          cmd,
+          breakReason: after.breakReason,
         });
       } else if (next.type === 'checkin') {
-        this.persist(key, instanceId, agentId, after);
+        this.deps.storage.writeStatus(instanceId, agentId, after);
       }
       for (const effect of result.effects) {
         const followUp = this.carryOut(key, instanceId, agentId, effect, cmd, call);
@@ -520,21 +492,6 @@ export class AgentService {
       const acwSeconds = this.effectiveAcwSeconds(instanceId, agentId);
       this.execute(instanceId, agentId, { type: 'beginAcw', acwSeconds }, cmd, call);
     }
-  }
-
-  private persist(key: AgentKey, instanceId: string, agentId: string, state: AgentState): void {
-    this.scheduleFlush();
-    this.pendingRuntime.set(key, {
-      instanceId,
-      agentId,
-      status: state.status,
-      since: state.since,
-      breakReason: state.breakReason,
-      // States are never changed in place (the machine returns new ones), so the array can be shared.
-      activeSkillGroupIds: state.activeSkillGroupIds,
-      acwSeconds: state.acwSeconds,
-      idleSince: state.idleSince,
-    });
   }
 
   private requireInstance(instanceId: string): Instance {

@@ -5,7 +5,7 @@ import { AgentBarStatus, type StateHistoryEntry } from '@openhotline/protocol';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openSqliteStorage } from './sqlite.js';
-import type { AgentRuntimeRecord, StatusWrites, Storage } from './storage.js';
+import type { AgentRuntimeRecord, Storage } from './storage.js';
 import { agentRecord, CREATED, SETTINGS } from './test-fixtures.js';
 
 function runtime(instanceId: string, agentId: string, status: AgentBarStatus, since: number): AgentRuntimeRecord {
@@ -33,19 +33,13 @@ function seed(storage: Storage, instanceId: string): void {
   }
 }
 
-/** A burst of status changes, as the agent service writes them at the end of a turn of the event loop. */
-function burst(instanceId: string, agentId: string, changes: number, start = 1_000): StatusWrites {
-  const history = Array.from({ length: changes }, (_, i) => ({
-    instanceId,
-    agentId,
-    entry: entry(
-      start + i,
-      i % 2 ? AgentBarStatus.AgentBreak : AgentBarStatus.AgentReady,
-      i % 2 ? AgentBarStatus.AgentReady : AgentBarStatus.AgentBreak,
-    ),
-  }));
-  const last = changes % 2 ? AgentBarStatus.AgentBreak : AgentBarStatus.AgentReady;
-  return { runtime: [runtime(instanceId, agentId, last, start + changes - 1)], history };
+/** A burst of status changes of one agent, as the agent service writes them: one runtime row and entry each. */
+function writeBurst(storage: Storage, instanceId: string, agentId: string, changes: number, start = 1_000): void {
+  for (let i = 0; i < changes; i++) {
+    const from = i % 2 ? AgentBarStatus.AgentBreak : AgentBarStatus.AgentReady;
+    const to = i % 2 ? AgentBarStatus.AgentReady : AgentBarStatus.AgentBreak;
+    storage.writeStatus(instanceId, agentId, runtime(instanceId, agentId, to, start + i), entry(start + i, from, to));
+  }
 }
 
 describe('status rows written behind by a worker thread', () => {
@@ -67,7 +61,7 @@ describe('status rows written behind by a worker thread', () => {
   });
 
   it('leaves the writing to the worker, yet every read sees what was written before it', () => {
-    storage.writeStatus(burst('i1', 'a1', 3));
+    writeBurst(storage, 'i1', 'a1', 3);
     // In the same synchronous run the rows are not in the file yet: this thread did not write them.
     const outside = new Database(path, { readonly: true });
     try {
@@ -83,8 +77,8 @@ describe('status rows written behind by a worker thread', () => {
 
   it('keeps every row of many bursts across a close and a reopen', async () => {
     for (let round = 0; round < 20; round++) {
-      storage.writeStatus(burst('i1', 'a1', 50, 10_000 + round * 50));
-      storage.writeStatus(burst('i1', 'a2', 50, 10_000 + round * 50));
+      writeBurst(storage, 'i1', 'a1', 50, 10_000 + round * 50);
+      writeBurst(storage, 'i1', 'a2', 50, 10_000 + round * 50);
       await new Promise((resolve) => setImmediate(resolve));
     }
     storage.close();
@@ -108,9 +102,9 @@ describe('status rows written behind by a worker thread', () => {
           .map((json) => (JSON.parse(json as string) as unknown[][]).map((tuple) => tuple[0]));
       // Three bursts of the same agent, no read in between: the newest runtime row wins, every history entry
       // stays, and they land as one segment of the agent, in the order they happened.
-      storage.writeStatus(burst('i1', 'a1', 3, 1_000));
-      storage.writeStatus(burst('i1', 'a1', 2, 2_000));
-      storage.writeStatus(burst('i1', 'a1', 1, 3_000));
+      writeBurst(storage, 'i1', 'a1', 3, 1_000);
+      writeBurst(storage, 'i1', 'a1', 2, 2_000);
+      writeBurst(storage, 'i1', 'a1', 1, 3_000);
       const deadline = Date.now() + 5_000;
       while (entries().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(entries()).toEqual([[1_000, 1_001, 1_002, 2_000, 2_001, 3_000]]);
@@ -124,7 +118,7 @@ describe('status rows written behind by a worker thread', () => {
   });
 
   it('does not bring back the runtime row of an agent removed right after its last change', () => {
-    storage.writeStatus(burst('i1', 'a2', 1));
+    writeBurst(storage, 'i1', 'a2', 1);
     storage.agents.remove('i1', 'a2');
     expect(storage.agentRuntime.get('i1', 'a2')).toBeUndefined();
     expect(storage.agentRuntime.listAll().map((r) => r.agentId)).toEqual([]);
@@ -134,12 +128,9 @@ describe('status rows written behind by a worker thread', () => {
 
   it('drops and reports only the rows of an instance removed meanwhile, and writes the others', async () => {
     seed(storage, 'i2');
-    const doomed = burst('i2', 'a1', 2);
     storage.instances.remove('i2');
-    storage.writeStatus({
-      runtime: [...doomed.runtime, ...burst('i1', 'a1', 1).runtime],
-      history: [...doomed.history, ...burst('i1', 'a1', 1).history],
-    });
+    writeBurst(storage, 'i2', 'a1', 2);
+    writeBurst(storage, 'i1', 'a1', 1);
     expect(storage.stateHistory.list('i1', 'a1', { limit: 10 })).toHaveLength(1);
     expect(storage.agentRuntime.listAll().map((r) => `${r.instanceId}/${r.agentId}`)).toEqual(['i1/a1']);
     // Reports come back from the worker as messages, on a later turn of the event loop.
@@ -149,7 +140,7 @@ describe('status rows written behind by a worker thread', () => {
   });
 
   it('lets a transaction of this thread run after the worker, without waiting for a lock in a cycle', () => {
-    storage.writeStatus(burst('i1', 'a1', 10));
+    writeBurst(storage, 'i1', 'a1', 10);
     const started = Date.now();
     storage.transaction(() => {
       storage.meta.set('k', 'v');
@@ -163,12 +154,31 @@ describe('status rows written behind by a worker thread', () => {
 });
 
 describe('status rows of an in-memory database', () => {
-  it('are written at once on this thread (a worker cannot share the database)', () => {
+  it('are written on this thread (a worker cannot share the database) and seen by the next read', () => {
     const storage = openSqliteStorage(':memory:');
     try {
       seed(storage, 'i1');
-      storage.writeStatus(burst('i1', 'a1', 2));
+      writeBurst(storage, 'i1', 'a1', 2);
       expect(storage.stateHistory.list('i1', 'a1', { limit: 10 })).toHaveLength(2);
+    } finally {
+      storage.close();
+    }
+  });
+
+  it('are not part of an enclosing transaction: a rollback does not take them back, as with a file database', () => {
+    const storage = openSqliteStorage(':memory:');
+    try {
+      seed(storage, 'i1');
+      expect(() =>
+        storage.transaction(() => {
+          writeBurst(storage, 'i1', 'a1', 2);
+          storage.meta.set('k', 'v');
+          throw new Error('rolled back');
+        }),
+      ).toThrow('rolled back');
+      expect(storage.meta.get('k')).toBeUndefined();
+      expect(storage.stateHistory.list('i1', 'a1', { limit: 10 })).toHaveLength(2);
+      expect(storage.agentRuntime.get('i1', 'a1')?.status).toBe(AgentBarStatus.AgentReady);
     } finally {
       storage.close();
     }

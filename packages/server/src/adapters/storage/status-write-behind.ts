@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { StateHistoryEntry } from '@openhotline/protocol';
 import type Database from 'better-sqlite3';
 import type { HistoryTuple } from './sqlite/agent-status.js';
-import type { Storage } from './storage.js';
+import type { AgentRuntimeFields, Storage } from './storage.js';
 
 /**
  * Status writes (the agent runtime mirror and the state history) happen on every status change of every agent:
@@ -28,8 +28,8 @@ import type { Storage } from './storage.js';
  * batch, in order; see sqlite/agent-status.ts), so a busy agent costs SQLite one row of each per batch rather
  * than a row per change.
  *
- * An in-memory database cannot be shared with a worker: its status rows go through the same batches, written at
- * once on this thread (tests of the storage itself).
+ * An in-memory database cannot be shared with a worker: its status rows go through the same batches, written on
+ * this thread at the end of the turn of the event loop (tests of the storage itself).
  */
 
 /** What the worker writes with: two statements and how their parameters are made. */
@@ -38,8 +38,8 @@ export interface StatusStatements {
   readonly upsertRuntime: string;
   /** Appends one segment of an agent's history (positional parameters, see historySegmentParams). */
   readonly appendHistorySegment: string;
-  /** The upsert's parameters for a record (the same conversion the inline path uses). */
-  runtimeParams(record: Parameters<Storage['agentRuntime']['put']>[0]): readonly unknown[];
+  /** The upsert's parameters for an agent's runtime row. */
+  runtimeParams(instanceId: string, agentId: string, fields: AgentRuntimeFields): readonly unknown[];
   /**
    * A segment's parameters for one agent's entries as [at, from, to, cmd, breakReason] tuples. The worker runs its
    * source text, so it must be self-contained (no imports, closures or nested functions).
@@ -199,12 +199,14 @@ export function withStatusWriteBehind(
   /** History rows, flat (see Writes), in the order they happened. */
   let pending: Writes = [];
   /**
-   * The newest runtime row of each agent since the last hand-over: only the last state of an agent matters, so an
-   * agent that changed status twice in one batch costs one upsert.
+   * The newest runtime row of each agent since the last hand-over, by instance and agent: only the last state of an
+   * agent matters, so an agent that changed status twice in one batch costs one upsert, and its parameters are made
+   * once, at the hand-over, not at every change.
    */
-  let pendingRuntime = new Map<string, Map<string, readonly unknown[]>>();
+  let pendingRuntime = new Map<string, Map<string, AgentRuntimeFields>>();
   let posted = 0;
   let postTimer: NodeJS.Timeout | undefined;
+  let postImmediate: NodeJS.Immediate | undefined;
   let closing = false;
 
   const upsertRuntime = db.prepare(statements.upsertRuntime);
@@ -252,8 +254,9 @@ export function withStatusWriteBehind(
   /** Everything pending as one flat list: runtime rows first (one per agent), then the history rows. */
   const takePending = (): Writes => {
     const runtime: Writes = [];
-    for (const agents of pendingRuntime.values())
-      for (const params of agents.values()) runtime.push(RUNTIME, ...params);
+    for (const [instanceId, agents] of pendingRuntime)
+      for (const [agentId, fields] of agents)
+        runtime.push(RUNTIME, ...statements.runtimeParams(instanceId, agentId, fields));
     const writes = runtime.length === 0 ? pending : runtime.concat(pending);
     pending = [];
     pendingRuntime = new Map();
@@ -261,7 +264,9 @@ export function withStatusWriteBehind(
   };
   const post = () => {
     if (postTimer) clearTimeout(postTimer);
+    if (postImmediate) clearImmediate(postImmediate);
     postTimer = undefined;
+    postImmediate = undefined;
     if (pending.length === 0 && pendingRuntime.size === 0) return;
     const writes = takePending();
     if (!worker) {
@@ -279,8 +284,9 @@ export function withStatusWriteBehind(
    */
   const schedulePost = () => {
     if (!worker) {
-      // Nobody to hand over to: write now (each caller enqueues its whole burst first).
-      post();
+      // Nobody to hand over to: write at the end of this turn of the event loop, outside any transaction of the
+      // caller (as the worker does), and a burst of changes in one transaction.
+      postImmediate ??= setImmediate(post);
       return;
     }
     if (!postTimer) {
@@ -288,13 +294,13 @@ export function withStatusWriteBehind(
       postTimer.unref();
     }
   };
-  const enqueueRuntime = (record: Parameters<Storage['agentRuntime']['put']>[0]) => {
-    let agents = pendingRuntime.get(record.instanceId);
+  const enqueueRuntime = (instanceId: string, agentId: string, fields: AgentRuntimeFields) => {
+    let agents = pendingRuntime.get(instanceId);
     if (!agents) {
       agents = new Map();
-      pendingRuntime.set(record.instanceId, agents);
+      pendingRuntime.set(instanceId, agents);
     }
-    agents.set(record.agentId, statements.runtimeParams(record));
+    agents.set(agentId, fields);
   };
   const enqueueHistory = (instanceId: string, agentId: string, entry: StateHistoryEntry) => {
     pending.push(HISTORY, instanceId, agentId, entry.at, entry.from, entry.to, entry.cmd, entry.breakReason);
@@ -333,7 +339,7 @@ export function withStatusWriteBehind(
       get: settled(agentRuntime.get.bind(agentRuntime)),
       listAll: settled(agentRuntime.listAll.bind(agentRuntime)),
       put(record) {
-        enqueueRuntime(record);
+        enqueueRuntime(record.instanceId, record.agentId, record);
         schedulePost();
       },
       remove: settled(agentRuntime.remove.bind(agentRuntime)),
@@ -348,9 +354,9 @@ export function withStatusWriteBehind(
     agents: { ...bindAll(agents), remove: settled(agents.remove.bind(agents)) },
     skillGroups: { ...bindAll(skillGroups), remove: settled(skillGroups.remove.bind(skillGroups)) },
     instances: { ...bindAll(instances), remove: settled(instances.remove.bind(instances)) },
-    writeStatus({ runtime, history }) {
-      for (const record of runtime) enqueueRuntime(record);
-      for (const { instanceId, agentId, entry } of history) enqueueHistory(instanceId, agentId, entry);
+    writeStatus(instanceId, agentId, runtime, entry) {
+      enqueueRuntime(instanceId, agentId, runtime);
+      if (entry) enqueueHistory(instanceId, agentId, entry);
       schedulePost();
     },
     transaction<T>(fn: () => T): T {

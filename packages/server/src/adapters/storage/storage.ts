@@ -35,24 +35,18 @@ export interface Storage {
   readonly callRecordings: CallRecordingRepository;
   readonly meta: MetaRepository;
   /**
-   * Writes a burst of status changes. A file database writes them behind, on a worker thread (reads still see
-   * them at once), so they are not part of an enclosing transaction. A row that cannot be written (its instance
-   * was removed meanwhile) is dropped and reported; the others are written.
+   * Records one status change of an agent: its runtime row becomes `runtime`, and `entry` (when its status or break
+   * reason changed) is appended to its state history. A file database writes these behind, in batches, on a worker
+   * thread (reads still see them at once), so they are not part of an enclosing transaction. A row that cannot be
+   * written (its instance was removed meanwhile) is dropped and reported; the others are written.
+   *
+   * `runtime` is kept as given until it is written, not copied (this runs on every status change): the caller must
+   * never change it afterwards. The agent service hands over its states, which are never changed in place.
    */
-  writeStatus(writes: StatusWrites): void;
+  writeStatus(instanceId: string, agentId: string, runtime: AgentRuntimeFields, entry?: StateHistoryEntry): void;
   /** Runs fn in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
   close(): void;
-}
-
-/** Status changes written together: the newest runtime row of each agent, and every history entry in order. */
-export interface StatusWrites {
-  readonly runtime: readonly AgentRuntimeRecord[];
-  readonly history: readonly {
-    readonly instanceId: string;
-    readonly agentId: string;
-    readonly entry: StateHistoryEntry;
-  }[];
 }
 
 /** Thrown when a write would duplicate an id or remove something still referenced. */
@@ -157,6 +151,9 @@ export interface AgentRuntimeRecord {
   /** Epoch ms when the agent last became ready (the ACD's longest-idle order). */
   readonly idleSince: number | null;
 }
+
+/** An agent's runtime row without its ids: what a status change writes (the agent service's states have these). */
+export type AgentRuntimeFields = Omit<AgentRuntimeRecord, 'instanceId' | 'agentId'>;
 
 export interface AgentRuntimeRepository {
   get(instanceId: string, agentId: string): AgentRuntimeRecord | undefined;

@@ -1,5 +1,10 @@
 import type { AgentBarStatus, StateHistoryEntry } from '@openhotline/protocol';
-import type { AgentRuntimeRecord, AgentRuntimeRepository, StateHistoryRepository } from '../storage.js';
+import type {
+  AgentRuntimeFields,
+  AgentRuntimeRecord,
+  AgentRuntimeRepository,
+  StateHistoryRepository,
+} from '../storage.js';
 import { type Db, referencing } from './shared.js';
 
 // ---------- agent runtime ----------
@@ -50,16 +55,20 @@ export const UPSERT_AGENT_RUNTIME = `INSERT INTO agent_runtime (${AGENT_RUNTIME_
     active_skill_group_ids = excluded.active_skill_group_ids, acw_seconds = excluded.acw_seconds,
     idle_since = excluded.idle_since`;
 
-export function toAgentRuntimeWrite(record: AgentRuntimeRecord): AgentRuntimeWrite {
+export function toAgentRuntimeWrite(
+  instanceId: string,
+  agentId: string,
+  fields: AgentRuntimeFields,
+): AgentRuntimeWrite {
   return [
-    record.instanceId,
-    record.agentId,
-    record.status,
-    record.since,
-    record.breakReason,
-    skillGroupsJson(record.activeSkillGroupIds),
-    record.acwSeconds,
-    record.idleSince,
+    instanceId,
+    agentId,
+    fields.status,
+    fields.since,
+    fields.breakReason,
+    skillGroupsJson(fields.activeSkillGroupIds),
+    fields.acwSeconds,
+    fields.idleSince,
   ];
 }
 
@@ -94,7 +103,9 @@ export function agentRuntimeRepository(db: Db): AgentRuntimeRepository {
     },
     listAll: () => listAll.all().map(toAgentRuntime),
     put(record) {
-      referencing(`runtime of agent ${record.agentId}`, () => put.run(...toAgentRuntimeWrite(record)));
+      referencing(`runtime of agent ${record.agentId}`, () =>
+        put.run(...toAgentRuntimeWrite(record.instanceId, record.agentId, record)),
+      );
     },
     remove(instanceId, agentId) {
       remove.run(instanceId, agentId);
