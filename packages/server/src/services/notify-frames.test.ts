@@ -74,7 +74,15 @@ describe('notify frames', () => {
     // Each run has a few shapes, each the base message with one field changed, and sends them in a random order:
     // shapes repeat (a template must be used) and differ from each other in one field (it must not be misused).
     const oneField = fc.oneof(
-      fc.record({ key: fc.constantFrom('cmd', 'breakReason', 'agentId', 'appName', 'ani', 'mid'), value: strings }),
+      fc.record({
+        key: fc.constantFrom('acid', 'cmd', 'breakReason', 'agentId', 'appName', 'ani', 'mid'),
+        value: strings,
+      }),
+      // The first fields of data and of the head (which copies it).
+      fc.record({
+        key: fc.constant('agentCallCode'),
+        value: fc.constantFrom(EnumWSEventType.AgentBreak, EnumWSEventType.AgentReady, EnumWSEventType.AgentAcw),
+      }),
       fc.record({ key: fc.constant('connId'), value: fc.constantFrom('', 'c-1') }),
       fc.record({
         key: fc.constant('status'),

@@ -45,12 +45,16 @@ const PLAIN_ISO_TIME = /^[0-9TZ:.+-]{1,40}$/;
 const HEAD_SLOTS = new Set<string>(['eventTime']);
 const DATA_SLOTS = new Set<string>(['eventTime', 'time']);
 
+/** An object's fields as a template compares them: keys in order, values by position, and which are slots. */
+interface Fields {
+  readonly keys: readonly string[];
+  readonly values: readonly unknown[];
+  readonly isSlot: readonly boolean[];
+}
+
 interface Template {
-  readonly head: Readonly<Record<string, unknown>>;
-  readonly data: Readonly<Record<string, unknown>>;
-  /** The head's and the data's keys in order, as the template was serialized. */
-  readonly headKeys: readonly string[];
-  readonly dataKeys: readonly string[];
+  readonly head: Fields;
+  readonly data: Fields;
   /** The bytes around the slots: before head.eventTime, before data.eventTime, before data.time, before seq, after. */
   readonly parts: readonly [Buffer, Buffer, Buffer, Buffer, Buffer];
 }
@@ -98,26 +102,28 @@ function templatable(message: Omit<HotlineMessage, 'seq'>, seq: number): boolean
 
 /** Same keys in the same order, and identical values outside the slots. */
 function matches(template: Template, head: object, data: object): boolean {
-  return (
-    sameFields(template.head, template.headKeys, head, HEAD_SLOTS) &&
-    sameFields(template.data, template.dataKeys, data, DATA_SLOTS)
-  );
+  return sameFields(template.head, head) && sameFields(template.data, data);
 }
 
-function sameFields(
-  template: Readonly<Record<string, unknown>>,
-  keys: readonly string[],
-  given: object,
-  slots: ReadonlySet<string>,
-): boolean {
+/**
+ * Walks the given object's own keys in order (for-in over an object of one shape reads its values from V8's enum
+ * cache) against the template's keys and values by position: no keyed lookup into the template per field.
+ */
+function sameFields(template: Fields, given: object): boolean {
   const values = given as Record<string, unknown>;
+  const { keys, values: expected, isSlot } = template;
   let i = 0;
   for (const key in values) {
     if (key !== keys[i]) return false;
-    if (values[key] !== template[key] && !slots.has(key)) return false;
+    if (values[key] !== expected[i] && !isSlot[i]) return false;
     i++;
   }
   return i === keys.length;
+}
+
+function fieldsOf(object: Record<string, unknown>, slots: ReadonlySet<string>): Fields {
+  const keys = Object.keys(object);
+  return { keys, values: keys.map((key) => object[key]), isSlot: keys.map((key) => slots.has(key)) };
 }
 
 function makeTemplate(message: Omit<HotlineMessage, 'seq'>): Template | undefined {
@@ -136,10 +142,8 @@ function makeTemplate(message: Omit<HotlineMessage, 'seq'>): Template | undefine
   if (slots.join('|') !== expected.join('|')) return undefined;
   const pieces = text.split(SLOTS_IN_JSON);
   return {
-    head,
-    data,
-    headKeys: Object.keys(head),
-    dataKeys: Object.keys(data),
+    head: fieldsOf(head, HEAD_SLOTS),
+    data: fieldsOf(data, DATA_SLOTS),
     parts: pieces.map((piece) => Buffer.from(piece)) as unknown as Template['parts'],
   };
 }
