@@ -91,6 +91,26 @@ describe('status rows written behind by a worker thread', () => {
     ]);
   });
 
+  it('writes every entry exactly as given when it is handed over in many batches', () => {
+    const written: StateHistoryEntry[] = [];
+    for (let batch = 0; batch < 12; batch++) {
+      // A batch of a few changes of both agents, with the strings of each entry its own.
+      for (let i = 0; i < 3 + batch; i++) {
+        const at = 50_000 + batch * 100 + i;
+        const agentId = i % 2 ? 'a2' : 'a1';
+        const from = i % 2 ? AgentBarStatus.AgentBreak : AgentBarStatus.AgentReady;
+        const to = i % 2 ? AgentBarStatus.AgentReady : AgentBarStatus.AgentBreak;
+        const entry = { at, from, to, cmd: `cmd-${batch}-${i}`, breakReason: i % 3 ? `reason ${batch}` : '' };
+        storage.writeStatus('i1', agentId, runtime('i1', agentId, to, at), entry);
+        if (agentId === 'a1') written.push(entry);
+      }
+      // A read hands the batch over (and waits for it): the next changes go into a batch of their own.
+      expect(storage.agentRuntime.get('i1', 'a1')?.since).toBe(50_000 + batch * 100 + 2 * Math.floor((2 + batch) / 2));
+    }
+    expect(storage.stateHistory.list('i1', 'a1', { limit: 1_000 })).toEqual(written.reverse());
+    expect(failures).toEqual([]);
+  });
+
   it('hands rows over on its own within a fraction of a second, one runtime row per agent however often it changed', async () => {
     const outside = new Database(path, { readonly: true });
     try {

@@ -47,13 +47,6 @@ export interface StatusStatements {
   historySegmentParams(instanceId: string, agentId: string, tuples: HistoryTuple[]): readonly unknown[];
 }
 
-/**
- * Pending writes, flat: a runtime row is RUNTIME and the upsert's 8 parameters; a history entry is HISTORY,
- * instanceId, agentId, at, from, to, cmd, breakReason. (planBatch, which runs in the worker too, spells these out.)
- */
-const RUNTIME = 0;
-const HISTORY = 1;
-
 /** How long status rows wait to be handed to the worker, at most (see schedulePost). */
 const BATCH_MS = 200;
 
@@ -64,58 +57,72 @@ export interface StatusWriteBehindOptions {
   readonly settleTimeoutMs?: number;
 }
 
+/** Numbers per history entry in a batch: instance, agent, at, from, to, cmd, breakReason (see Batch). */
+const HISTORY_FIELDS = 7;
+
 /**
- * Pending writes as one flat list of primitives (see RUNTIME and HISTORY). Crossing to the worker, a list of
- * numbers and strings is copied about three times faster than the same rows as objects or tuples, and building it
- * allocates nothing per row: this runs on every status change.
+ * A batch of status rows as it crosses to the worker.
+ *
+ * The history entries are numbers in one Float64Array whose buffer is moved to the worker, not copied, with each
+ * string they name (instance and agent ids, commands, break reasons) once in `strings`. A batch holds every change
+ * of the last BATCH_MS, thousands of them at a thousand busy agents; as a list of values it was copied value by
+ * value and string by string (the same agent id once per entry), and until it was posted its entries' times were
+ * heap numbers the garbage collector copied at every collection.
  */
-type Writes = unknown[];
+interface Batch {
+  /** Upsert parameters: the newest runtime row of each agent that changed. */
+  readonly runtime: unknown[][];
+  /** The strings the history entries name, by index. */
+  readonly strings: string[];
+  /**
+   * HISTORY_FIELDS numbers per entry, in the order the entries happened: instance, agent, at, from, to, cmd,
+   * breakReason, where instance, agent, cmd and breakReason are indexes into `strings`.
+   */
+  readonly history: Float64Array;
+  /** How many numbers of `history` are entries (the rest of its buffer is room). */
+  readonly historyLength: number;
+}
 
 /**
  * Turns a batch into its statements' parameters: each runtime row as it is, and each agent's history entries as
  * one segment, after the runtime rows. Shared by the worker (as source text) and the inline fallback, so it is
- * self-contained too.
+ * self-contained (the 7 is HISTORY_FIELDS).
  */
 function planBatch(
-  writes: Writes,
+  batch: Batch,
   segmentParams: StatusStatements['historySegmentParams'],
 ): { runtime: unknown[][]; segments: unknown[][] } {
-  const runtime: unknown[][] = [];
-  // instanceId → agentId → entries: two lookups by strings the list already holds, no key to join per entry.
-  const byInstance = new Map<string, Map<string, HistoryTuple[]>>();
-  for (let i = 0; i < writes.length; ) {
-    // RUNTIME (0) and its 8 parameters, or HISTORY (1) and its 7 values.
-    if (writes[i] === 0) {
-      runtime.push(writes.slice(i + 1, i + 9));
-      i += 9;
-    } else {
-      const instanceId = writes[i + 1] as string;
-      const agentId = writes[i + 2] as string;
-      let byAgent = byInstance.get(instanceId);
-      if (byAgent === undefined) {
-        byAgent = new Map();
-        byInstance.set(instanceId, byAgent);
-      }
-      let tuples = byAgent.get(agentId);
-      if (tuples === undefined) {
-        tuples = [];
-        byAgent.set(agentId, tuples);
-      }
-      tuples.push([
-        writes[i + 3] as number,
-        writes[i + 4] as number,
-        writes[i + 5] as number,
-        writes[i + 6] as string,
-        writes[i + 7] as string,
-      ]);
-      i += 8;
+  const { strings, history, historyLength } = batch;
+  // instance → agent → entries, by the strings' indexes: no string to hash or join per entry.
+  const byInstance = new Map<number, Map<number, HistoryTuple[]>>();
+  for (let i = 0; i < historyLength; i += 7) {
+    const instance = history[i] as number;
+    const agent = history[i + 1] as number;
+    let byAgent = byInstance.get(instance);
+    if (byAgent === undefined) {
+      byAgent = new Map();
+      byInstance.set(instance, byAgent);
     }
+    let tuples = byAgent.get(agent);
+    if (tuples === undefined) {
+      tuples = [];
+      byAgent.set(agent, tuples);
+    }
+    tuples.push([
+      history[i + 2] as number,
+      history[i + 3] as number,
+      history[i + 4] as number,
+      strings[history[i + 5] as number] as string,
+      strings[history[i + 6] as number] as string,
+    ]);
   }
   const segments: unknown[][] = [];
-  for (const [instanceId, byAgent] of byInstance) {
-    for (const [agentId, tuples] of byAgent) segments.push(segmentParams(instanceId, agentId, tuples) as unknown[]);
+  for (const [instance, byAgent] of byInstance) {
+    for (const [agent, tuples] of byAgent) {
+      segments.push(segmentParams(strings[instance] as string, strings[agent] as string, tuples) as unknown[]);
+    }
   }
-  return { runtime, segments };
+  return { runtime: batch.runtime, segments };
 }
 
 /**
@@ -150,8 +157,8 @@ const runEach = (statement, list) => {
     }
   }
 };
-parentPort.on('message', (batch) => {
-  if (batch === 'close') {
+parentPort.on('message', (message) => {
+  if (message === 'close') {
     try {
       db.close();
     } finally {
@@ -161,14 +168,14 @@ parentPort.on('message', (batch) => {
     }
     return;
   }
-  const plan = planBatch(batch.writes, segmentParams);
+  const plan = planBatch(message.batch, segmentParams);
   try {
     runAll(plan);
   } catch {
     runEach(upsertRuntime, plan.runtime);
     runEach(appendSegment, plan.segments);
   }
-  Atomics.store(progress, 0, batch.seq);
+  Atomics.store(progress, 0, message.seq);
   Atomics.notify(progress, 0);
 });
 `;
@@ -196,8 +203,11 @@ export function withStatusWriteBehind(
           progress: progress.buffer,
         },
       });
-  /** History rows, flat (see Writes), in the order they happened. */
-  let pending: Writes = [];
+  /** The history entries of the next batch (see Batch), and the strings they name. */
+  let history = new Float64Array(HISTORY_FIELDS * 256);
+  let historyLength = 0;
+  let strings: string[] = [];
+  let stringIndexes = new Map<string, number>();
   /**
    * The newest runtime row of each agent since the last hand-over, by instance and agent: only the last state of an
    * agent matters, so an agent that changed status twice in one batch costs one upsert, and its parameters are made
@@ -215,8 +225,8 @@ export function withStatusWriteBehind(
    * Without a worker (an in-memory database, or the worker failed): writes a batch on this thread as the worker
    * would, in one transaction, or one write at a time if that fails.
    */
-  const writeInline = (writes: Writes) => {
-    const plan = planBatch(writes, statements.historySegmentParams);
+  const writeInline = (batch: Batch) => {
+    const plan = planBatch(batch, statements.historySegmentParams);
     const all = [
       ...plan.runtime.map((params) => [upsertRuntime, params] as const),
       ...plan.segments.map((params) => [appendSegment, params] as const),
@@ -251,30 +261,34 @@ export function withStatusWriteBehind(
   // The worker must not keep the process alive on its own; the server's close() settles it.
   worker?.unref();
 
-  /** Everything pending as one flat list: runtime rows first (one per agent), then the history rows. */
-  const takePending = (): Writes => {
-    const runtime: Writes = [];
+  /** Everything pending as a batch; pending starts over empty. */
+  const takePending = (): Batch => {
+    const runtime: unknown[][] = [];
     for (const [instanceId, agents] of pendingRuntime)
       for (const [agentId, fields] of agents)
-        runtime.push(RUNTIME, ...statements.runtimeParams(instanceId, agentId, fields));
-    const writes = runtime.length === 0 ? pending : runtime.concat(pending);
-    pending = [];
+        runtime.push(statements.runtimeParams(instanceId, agentId, fields) as unknown[]);
+    const batch: Batch = { runtime, strings, history, historyLength };
     pendingRuntime = new Map();
-    return writes;
+    // The buffer goes to the worker: the next batch gets its own, as large as this one needed.
+    history = new Float64Array(history.length);
+    historyLength = 0;
+    strings = [];
+    stringIndexes = new Map();
+    return batch;
   };
   const post = () => {
     if (postTimer) clearTimeout(postTimer);
     if (postImmediate) clearImmediate(postImmediate);
     postTimer = undefined;
     postImmediate = undefined;
-    if (pending.length === 0 && pendingRuntime.size === 0) return;
-    const writes = takePending();
+    if (historyLength === 0 && pendingRuntime.size === 0) return;
+    const batch = takePending();
     if (!worker) {
-      writeInline(writes);
+      writeInline(batch);
       return;
     }
     posted += 1;
-    worker.postMessage({ seq: posted, writes });
+    worker.postMessage({ seq: posted, batch }, [batch.history.buffer as ArrayBuffer]);
   };
   /**
    * Rows are handed over every BATCH_MS rather than per burst: the worker then commits a few large transactions
@@ -302,8 +316,30 @@ export function withStatusWriteBehind(
     }
     agents.set(agentId, fields);
   };
+  const indexOf = (text: string): number => {
+    let index = stringIndexes.get(text);
+    if (index === undefined) {
+      index = strings.length;
+      strings.push(text);
+      stringIndexes.set(text, index);
+    }
+    return index;
+  };
   const enqueueHistory = (instanceId: string, agentId: string, entry: StateHistoryEntry) => {
-    pending.push(HISTORY, instanceId, agentId, entry.at, entry.from, entry.to, entry.cmd, entry.breakReason);
+    if (historyLength + HISTORY_FIELDS > history.length) {
+      const larger = new Float64Array(history.length * 2);
+      larger.set(history);
+      history = larger;
+    }
+    const at = historyLength;
+    history[at] = indexOf(instanceId);
+    history[at + 1] = indexOf(agentId);
+    history[at + 2] = entry.at;
+    history[at + 3] = entry.from;
+    history[at + 4] = entry.to;
+    history[at + 5] = indexOf(entry.cmd);
+    history[at + 6] = indexOf(entry.breakReason);
+    historyLength = at + HISTORY_FIELDS;
   };
   /** Hands over what is pending and waits until the worker has written everything it was given. */
   const settle = () => {
