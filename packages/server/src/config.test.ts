@@ -67,6 +67,45 @@ describe('loading the configuration', () => {
     expect(problemsOf(() => loadConfig({ file: tempFile('{"prot": 1}') })).join('\n')).toContain('prot');
   });
 
+  it('merges a section of the file into its defaults, key by key', () => {
+    // Only the announced address: media stays enabled, as by default.
+    const file = tempFile(
+      JSON.stringify({ media: { announcedAddress: '203.0.113.7' }, webcall: { maxPerAddress: 5 } }),
+    );
+    const config = loadConfig({ file, env: {} });
+    expect(config.media).toEqual({ enabled: true, announcedAddress: '203.0.113.7' });
+    expect(config.webcall).toEqual({ maxPerAddress: 5 });
+    // A list is a value, not a section: the file's replaces the default.
+    expect(loadConfig({ file: tempFile('{"corsOrigins": ["https://crm.example"]}'), env: {} }).corsOrigins).toEqual([
+      'https://crm.example',
+    ]);
+  });
+
+  it('reads the media settings from the environment over the file', () => {
+    const file = tempFile(JSON.stringify({ media: { enabled: true, announcedAddress: '10.0.0.1', codecs: ['pcmu'] } }));
+    const env = { OPENHOTLINE_MEDIA_ADDRESS: '198.51.100.2', OPENHOTLINE_MEDIA_PORTS: '40000-40999' };
+    expect(loadConfig({ file, env }).media).toEqual({
+      enabled: true,
+      announcedAddress: '198.51.100.2',
+      portRange: [40000, 40999],
+      codecs: ['pcmu'],
+    });
+    expect(loadConfig({ env: { OPENHOTLINE_MEDIA: 'off' } }).media.enabled).toBe(false);
+  });
+
+  it('refuses a malformed or backwards media port range, naming its variable', () => {
+    expect(problemsOf(() => loadConfig({ env: { OPENHOTLINE_MEDIA_PORTS: '40000' } }))).toEqual([
+      'OPENHOTLINE_MEDIA_PORTS must be a port range such as 40000-40999 (got "40000")',
+    ]);
+    expect(problemsOf(() => loadConfig({ env: { OPENHOTLINE_MEDIA_PORTS: '40000-70000' } }))[0]).toContain(
+      'media.portRange.1 (OPENHOTLINE_MEDIA_PORTS)',
+    );
+    expect(problemsOf(() => loadConfig({ env: { OPENHOTLINE_MEDIA_PORTS: '41000-40000' } }))[0]).toContain(
+      'must not be above the last',
+    );
+    expect(problemsOf(() => loadConfig({ env: { OPENHOTLINE_MEDIA: 'sometimes' } }))[0]).toContain('OPENHOTLINE_MEDIA');
+  });
+
   it('lists every problem at once', () => {
     expect(problemsOf(() => loadConfig({ env: { PORT: 'x', OPENHOTLINE_TOKEN_TTL_SECONDS: 'y' } }))).toHaveLength(2);
   });

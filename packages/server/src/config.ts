@@ -44,7 +44,9 @@ export const ConfigSchema = Type.Object(
         announcedAddress: Type.Optional(Type.String({ description: 'OPENHOTLINE_MEDIA_ADDRESS' })),
         /** UDP ports for media, inclusive. */
         portRange: Type.Optional(
-          Type.Tuple([Type.Integer({ minimum: 1, maximum: 65_535 }), Type.Integer({ minimum: 1, maximum: 65_535 })]),
+          Type.Tuple([Type.Integer({ minimum: 1, maximum: 65_535 }), Type.Integer({ minimum: 1, maximum: 65_535 })], {
+            description: 'OPENHOTLINE_MEDIA_PORTS (min-max)',
+          }),
         ),
         /** What virtual customers say: an 8 or 16 kHz mono WAV file; default a 1000 Hz tone. */
         promptWav: Type.Optional(Type.String({ minLength: 1 })),
@@ -153,10 +155,30 @@ const ENV: Record<string, { key: keyof ServerConfig; kind: 'string' | 'int' | 'b
 };
 
 /** Environment variables of nested keys: merged into their section, so a file's other keys in it stay. */
-const NESTED_ENV: Record<string, { section: 'recording'; key: string; kind: 'string' | 'bool' }> = {
+const NESTED_ENV: Record<
+  string,
+  { section: 'recording' | 'media'; key: string; kind: 'string' | 'bool' | 'portRange' }
+> = {
+  OPENHOTLINE_MEDIA: { section: 'media', key: 'enabled', kind: 'bool' },
+  OPENHOTLINE_MEDIA_ADDRESS: { section: 'media', key: 'announcedAddress', kind: 'string' },
+  OPENHOTLINE_MEDIA_PORTS: { section: 'media', key: 'portRange', kind: 'portRange' },
   OPENHOTLINE_RECORDING: { section: 'recording', key: 'enabled', kind: 'bool' },
   OPENHOTLINE_RECORDING_DIR: { section: 'recording', key: 'dir', kind: 'string' },
 };
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * `layer` over `base`: a section (an object-valued key, such as `media`) is merged key by key, so a file that sets
+ * `media.announcedAddress` keeps `media.enabled` from the defaults; any other value replaces the one below it.
+ */
+function mergeLayer(base: Record<string, unknown>, layer: Readonly<Record<string, unknown>>): void {
+  for (const [key, value] of Object.entries(layer)) {
+    const below = base[key];
+    base[key] = isPlainObject(below) && isPlainObject(value) ? { ...below, ...value } : value;
+  }
+}
 
 /** Whether calls are recorded and where, with the defaults applied (recording follows media unless set). */
 export function recordingSettings(config: ServerConfig): { enabled: boolean; dir: string } {
@@ -190,10 +212,10 @@ export function loadConfig(sources: ConfigSources = {}): ServerConfig {
   if (file) {
     try {
       const parsed: unknown = JSON.parse(readFileSync(resolve(file), 'utf8'));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      if (!isPlainObject(parsed)) {
         problems.push(`config file ${file}: must hold a JSON object`);
       } else {
-        Object.assign(merged, parsed);
+        mergeLayer(merged, parsed);
       }
     } catch (error) {
       problems.push(`config file ${file}: ${error instanceof Error ? error.message : String(error)}`);
@@ -211,11 +233,10 @@ export function loadConfig(sources: ConfigSources = {}): ServerConfig {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     const value = parseEnv(raw, kind);
-    const current = merged[section];
     if (value === undefined) problems.push(`${name} must be ${describeKind(kind)} (got "${raw}")`);
-    else merged[section] = { ...(typeof current === 'object' && current !== null ? current : {}), [key]: value };
+    else mergeLayer(merged, { [section]: { [key]: value } });
   }
-  Object.assign(merged, sources.overrides);
+  mergeLayer(merged, sources.overrides ?? {});
 
   if (problems.length === 0) {
     for (const error of Value.Errors(ConfigSchema, merged)) {
@@ -234,11 +255,19 @@ export function loadConfig(sources: ConfigSources = {}): ServerConfig {
       );
     }
   }
+  const ports = problems.length === 0 ? (merged as ServerConfig).media.portRange : undefined;
+  if (ports && ports[0] > ports[1]) {
+    problems.push(
+      `media.portRange (OPENHOTLINE_MEDIA_PORTS): the first port must not be above the last (got ${JSON.stringify(ports)})`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return merged as ServerConfig;
 }
 
-function parseEnv(raw: string, kind: 'string' | 'int' | 'bool' | 'list'): unknown {
+type EnvKind = 'string' | 'int' | 'bool' | 'list' | 'portRange';
+
+function parseEnv(raw: string, kind: EnvKind): unknown {
   switch (kind) {
     case 'string':
       return raw;
@@ -253,9 +282,20 @@ function parseEnv(raw: string, kind: 'string' | 'int' | 'bool' | 'list'): unknow
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
+    case 'portRange': {
+      // Only the form is checked here; the schema checks the ports' range like a file's value.
+      const match = /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(raw);
+      return match ? [Number(match[1]), Number(match[2])] : undefined;
+    }
   }
 }
 
-function describeKind(kind: 'string' | 'int' | 'bool' | 'list'): string {
-  return { string: 'a string', int: 'an integer', bool: 'true or false', list: 'a comma-separated list' }[kind];
+function describeKind(kind: EnvKind): string {
+  return {
+    string: 'a string',
+    int: 'an integer',
+    bool: 'true or false',
+    list: 'a comma-separated list',
+    portRange: 'a port range such as 40000-40999',
+  }[kind];
 }
