@@ -242,7 +242,7 @@ export class MediaSwitch implements MediaEngine, ConferenceHost {
   private removeEndpoint(endpoint: Endpoint, announce: boolean): Promise<void> {
     this.endpoints.delete(endpoint.id);
     if (endpoint.link instanceof BridgeLink) endpoint.link.close();
-    else if (endpoint.link) this.leaveConference(endpoint.link, endpoint);
+    else if (endpoint.link instanceof ConferenceMix) this.leaveConference(endpoint.link, endpoint);
     // Recordings and taps hold their consumers on this object; it is no longer reachable, so they get silence.
     endpoint.pcmConsumers.clear();
     endpoint.release();

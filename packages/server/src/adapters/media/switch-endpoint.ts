@@ -1,12 +1,19 @@
 import type { AgentLineTransport } from './agent-line.js';
 import { type AudioCodecName, frameTicks, TimestampScaler } from './codec.js';
-import type { ConferenceMix } from './conference-mix.js';
 import { encodeMulaw } from './g711.js';
 import type { Bridge, WaitingAudio } from './media-engine.js';
 import { type OpusDecoder, OpusEncoder } from './opus.js';
 import { OutboundStream, type OutgoingPacket } from './outbound-stream.js';
 import { DtmfDetector, DtmfSendQueue } from './rfc4733.js';
 import type { VirtualPartyEndpoint } from './virtual-party.js';
+
+/**
+ * What an endpoint can be linked to besides a bridge: a conference (conference-mix.ts's ConferenceMix, which the
+ * switch links). Declared by what this file needs of it, because the mix holds Endpoints itself.
+ */
+export interface ConferenceLink {
+  readonly id: string;
+}
 
 /** Takes an endpoint's voice as 8 kHz PCM, one frame at a time (taps, recordings, conference members). */
 export type PcmConsumer = (pcm: Int16Array) => void;
@@ -27,7 +34,7 @@ export class Endpoint {
   held = false;
   muted = false;
   waiting: WaitingAudio = 'none';
-  link: BridgeLink | ConferenceMix | undefined;
+  link: BridgeLink | ConferenceLink | undefined;
   /** Frame counters of the generated sources, so music starts at its beginning when hold starts. */
   musicFrame = 0;
   waitingFrame = 0;
