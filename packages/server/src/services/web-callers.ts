@@ -42,8 +42,11 @@ export interface WebCallersDeps {
 
 /** Time from opening the socket to a working audio transport: past it, the call fails as `media-failed`. */
 const SETUP_TIMEOUT_MS = 20_000;
-/** While the call waits, how often its caller's view (queue position, ringing, hold) is brought up to date. */
-const REFRESH_MS = 500;
+/**
+ * A caller's view (queue position, ringing, hold) follows the call's phase changes, and those of the calls ahead of
+ * it in the queue; besides, it is brought up to date this often, in case a change reached it by no phase change.
+ */
+const REFRESH_MS = 5_000;
 /** Letters only: the caller id never looks like a phone number, so masking leaves it alone and location says unknown. */
 const CALLER_LETTERS = 'abcdefghjkmnpqrstuvwxyz';
 
@@ -59,6 +62,8 @@ export class WebCallers {
   private readonly perAddress = new Map<string, number>();
   private readonly unsubscribe: (() => void)[];
   private closed = false;
+  /** Instances with a call that changed phase this turn: their web calls are brought up to date on the next. */
+  private readonly changedInstances = new Set<string>();
 
   constructor(private readonly deps: WebCallersDeps) {
     const { engine } = deps;
@@ -66,7 +71,24 @@ export class WebCallers {
       engine.on('localCandidate', ({ lineId, candidate }) => this.byLeg.get(lineId)?.localCandidate(candidate)),
       engine.on('lineState', ({ lineId, state }) => this.byLeg.get(lineId)?.lineState(state)),
       engine.on('dtmf', ({ endpointId, digit }) => this.byLeg.get(endpointId)?.keyHeard(digit)),
+      deps.calls.onPhaseChange((instanceId) => this.phaseChanged(instanceId)),
     ];
+  }
+
+  /**
+   * A call of the instance changed phase: its web callers' views may have changed (their own call, or their place in
+   * the queue). They are brought up to date once the change is over, once per turn however many calls moved.
+   */
+  private phaseChanged(instanceId: string): void {
+    if (this.live.size === 0 || this.closed) return;
+    if (this.changedInstances.size === 0) {
+      setImmediate(() => {
+        const instances = [...this.changedInstances];
+        this.changedInstances.clear();
+        for (const call of this.live) if (instances.includes(call.instance)) call.refresh();
+      });
+    }
+    this.changedInstances.add(instanceId);
   }
 
   /** Web calls in progress (sockets open). */
@@ -254,8 +276,13 @@ export class WebCall {
     this.refresh();
   }
 
+  /** The instance of the number it called ('' before it called). */
+  get instance(): string {
+    return this.instanceId;
+  }
+
   /** Brings the caller's view up to date, and what it hears while it waits (music in the queue, ringback). */
-  private refresh(): void {
+  refresh(): void {
     this.refreshTimer?.cancel();
     this.refreshTimer = undefined;
     if (this.stage !== 'live') return;

@@ -56,6 +56,8 @@ export class CallRegistry {
   private departing: AgentKey | undefined;
   /** Told each time a call's record is written, at every milestone (the wallboard counts calls from these). */
   private readonly recordListeners: ((record: CallRecord) => void)[] = [];
+  /** Told each time a call changes phase (which is also when a queue loses or regains a caller). */
+  private readonly phaseListeners = new Set<(call: Call) => void>();
 
   constructor(private readonly deps: CallServiceDeps) {}
 
@@ -143,6 +145,7 @@ export class CallRegistry {
     const result = callTransition(call.phase, event);
     if (!result.ok) throw this.illegal(call, event);
     call.phase = result.phase;
+    for (const listener of this.phaseListeners) listener(call);
   }
 
   illegal(call: Call, action: string, why?: string): HotlineError {
@@ -336,6 +339,12 @@ export class CallRegistry {
 
   onRecord(listener: (record: CallRecord) => void): void {
     this.recordListeners.push(listener);
+  }
+
+  /** Listens to phase changes; the returned function stops listening. Listeners must not act on the call. */
+  onPhase(listener: (call: Call) => void): () => void {
+    this.phaseListeners.add(listener);
+    return () => this.phaseListeners.delete(listener);
   }
 
   writeRecord(call: Call): void {

@@ -186,6 +186,15 @@ export class CallService {
     this.calls.onRecord(listener);
   }
 
+  /**
+   * Told, with the call's instance, whenever a live call changes phase: queued, ringing, connected, held… and so
+   * whenever a queue's callers move up. It is called in the middle of the change: a listener that wants to read
+   * the calls (customerState) should do so once the change is over (on a later turn). Returns the unsubscribe.
+   */
+  onPhaseChange(listener: (instanceId: string, connId: string) => void): () => void {
+    return this.calls.onPhase((call) => listener(call.instanceId, call.connId));
+  }
+
   // ---------------------------------------------------------------- the agent service's events
 
   private agentOffline(instanceId: string, agentId: string): void {

@@ -156,12 +156,15 @@ describe('a customer calls a hotline number from the browser', () => {
 
     await caller.call();
     const ringing = await alice.waitFor('AgentRinging');
+    const offeredAt = Date.now();
     const connId = ringing.data.connId;
     // The caller is `web:` and letters: no digits to mask, no number to place.
     expect(ringing.data.ani).toMatch(/^web:[a-z]{8}$/);
     expect(ringing.data.ani).toBe(caller.caller());
     expect(ringing.data.location).toMatchObject({ known: false, province: '', city: '' });
     await waitFor(() => caller.states().includes('ringing'), 'caller sees ringing');
+    // Told when the call changes, not at the next periodic refresh (every 5 s).
+    expect(Date.now() - offeredAt).toBeLessThan(1_000);
 
     expect((await alice.post(`/v1/agent/calls/${connId}/answer`)).status).toBe(200);
     await waitFor(() => caller.states().includes('connected'), 'caller sees connected');
@@ -174,8 +177,10 @@ describe('a customer calls a hotline number from the browser', () => {
     expect(share(caller.audio?.heard() ?? new Int16Array(), AGENT_HZ)).toBeGreaterThan(0.5);
 
     // Hold: the caller is told, and hears music rather than the agent.
+    const holdAt = Date.now();
     await alice.post(`/v1/agent/calls/${connId}/hold`);
     await waitFor(() => caller.states().at(-1) === 'held', 'caller sees held');
+    expect(Date.now() - holdAt).toBeLessThan(1_000);
     await listen(400);
     caller.audio?.clearHeard();
     await listen(800);
@@ -226,9 +231,11 @@ describe('a customer calls a hotline number from the browser', () => {
     const live = c.server.hotline.calls.liveCalls('demo');
     const connId = live.find((call) => call.ani === first.caller())?.connId ?? '';
     expect(live.map((call) => call.legs.find((leg) => leg.role === 'customer')?.kind)).toEqual(['webrtc', 'webrtc']);
+    const leftAt = Date.now();
     first.socket.close();
-    // The second caller moves up.
+    // The second caller moves up, as soon as the first leaves the queue.
     await waitFor(() => second.positions().at(-1) === 1, 'second moves up');
+    expect(Date.now() - leftAt).toBeLessThan(1_000);
     expect(await recordOf(c, connId)).toMatchObject({ disposition: 'abandoned', releasedBy: 'customer' });
   }, 30_000);
 });
