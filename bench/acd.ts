@@ -227,7 +227,7 @@ async function startServer(): Promise<Server> {
     tokens,
     async close() {
       await app.close();
-      hotline.close();
+      await hotline.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

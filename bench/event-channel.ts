@@ -243,7 +243,7 @@ async function startOurs(): Promise<Ours> {
     tokens,
     async close() {
       await app.close();
-      hotline.close();
+      await hotline.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

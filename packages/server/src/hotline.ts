@@ -51,7 +51,11 @@ export interface Hotline {
   readonly metrics: HotlineMetrics;
   readonly wallboard: WallboardService;
   readonly adminKey: string;
-  close(): void;
+  /**
+   * Stops everything. Recordings in progress are finished and their rows written before storage closes, so with
+   * media on this waits for the media engine; without media everything is closed when it returns.
+   */
+  close(): Promise<void>;
 }
 
 export interface HotlineOptions {
@@ -170,9 +174,15 @@ export function createHotline(config: ServerConfig, options: HotlineOptions): Ho
       virtualCallers.close();
       webCallers?.close();
       calls.close();
-      void media?.close();
-      agents.close();
-      storage.close();
+      const closeStorage = () => {
+        agents.close();
+        storage.close();
+      };
+      if (!media) {
+        closeStorage();
+        return Promise.resolve();
+      }
+      return media.close().finally(closeStorage);
     },
   };
 }

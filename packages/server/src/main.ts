@@ -79,8 +79,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     hotline.channels.closeAll(ChannelCloseCode.ServerShutdown, 'ServiceUnavailable');
     await app.close();
     // Recordings in progress are finished and their rows written before storage closes.
-    await hotline.media?.close();
-    hotline.close();
+    await hotline.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));

@@ -110,9 +110,15 @@ export class CallRecordings {
     while (this.stopping.size > 0) await Promise.all([...this.stopping]);
   }
 
-  /** Finishes every open segment (server shutdown). */
+  /**
+   * Finishes every open segment (server shutdown). They are cut short by the stop, not by the call: they are
+   * `interrupted`, as a restart marks the segments of a server that stopped without finishing them.
+   */
   async close(): Promise<void> {
-    for (const connId of [...this.calls.keys()]) this.ended(connId);
+    for (const [connId, recorded] of [...this.calls]) {
+      this.calls.delete(connId);
+      this.finishOpen(recorded, 'interrupted');
+    }
     await this.settled();
   }
 
@@ -164,32 +170,32 @@ export class CallRecordings {
     return { id, instanceId, started };
   }
 
-  private finishOpen(recorded: RecordedCall): void {
+  private finishOpen(recorded: RecordedCall, state: 'done' | 'interrupted' = 'done'): void {
     const open = recorded.open;
     recorded.open = [];
     for (const segment of open) {
-      const done: Promise<void> = this.finish(segment).finally(() => this.stopping.delete(done));
+      const done: Promise<void> = this.finish(segment, state).finally(() => this.stopping.delete(done));
       this.stopping.add(done);
     }
   }
 
-  private async finish(segment: OpenSegment): Promise<void> {
+  private async finish(segment: OpenSegment, state: 'done' | 'interrupted'): Promise<void> {
     const recording = await segment.started;
     if (!recording) return;
     try {
       const result = await recording.stop();
-      this.mark(segment.instanceId, segment.id, { state: 'done', durationMs: result.durationMs, bytes: result.bytes });
+      this.mark(segment.instanceId, segment.id, { state, durationMs: result.durationMs, bytes: result.bytes });
     } catch (error) {
       this.deps.log.warn({ err: error, id: segment.id }, 'a recording could not be finished');
       this.mark(segment.instanceId, segment.id, { state: 'failed', durationMs: 0, bytes: 0 });
     }
   }
 
-  /** Storage may be closed already at shutdown: the next start finishes the row (`interrupted`). */
+  /** Should storage be closed already (an embedder closed it first), the next start finishes the row (`interrupted`). */
   private mark(
     instanceId: string,
     id: string,
-    outcome: { state: 'done' | 'failed'; durationMs: number; bytes: number },
+    outcome: { state: 'done' | 'interrupted' | 'failed'; durationMs: number; bytes: number },
   ): void {
     try {
       this.deps.storage.callRecordings.finish(instanceId, id, outcome);

@@ -166,8 +166,8 @@ describe('the wallboard of a running hotline', () => {
     hotline.directory.updateInstance(I, { settings: { acwSeconds: 0, ringTimeoutSeconds: 30 } });
   });
 
-  afterEach(() => {
-    hotline.close();
+  afterEach(async () => {
+    await hotline.close();
   });
 
   const checkIn = (agentId: string) => {

@@ -54,7 +54,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     // close up until the keep-alive timeout, past a suite's hook timeout.
     app.server.closeAllConnections();
     await closing;
-    hotline.close();
+    await hotline.close();
   };
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { CallRecord, ServerFrame } from '@openhotline/protocol';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentToken, api } from '../../test-support/api.js';
 import { type CallCenter, startCallCenter, type TestAgent } from '../../test-support/call-center.js';
@@ -264,9 +266,17 @@ describe('a call is recorded and downloadable like its record', () => {
     await alice.waitFor('AgentRinging');
     await alice.post(`/v1/agent/calls/${connId}/answer`);
     await sleep(1500);
+    // Stopping waits for the recording to be finished and its row written, before storage closes: the database
+    // the stopped server left says so (before any restart could repair it).
     await c.server.stop();
-    // The stopped engine finishes its file in the background; the next process would start later than this.
-    await sleep(500);
+    const left = new Database(join(c.server.dataDir, 'openhotline.db'), { readonly: true });
+    try {
+      expect(left.prepare('SELECT state FROM call_recordings WHERE conn_id = ?').pluck().all(connId)).toEqual([
+        'interrupted',
+      ]);
+    } finally {
+      left.close();
+    }
 
     const restarted = await startTestServer({ dataDir: c.server.dataDir });
     try {

@@ -681,7 +681,7 @@ describe('calls under random interleavings of agents, callers and time', () => {
           checkAgents(world);
           checkEnd(world);
         } finally {
-          world.hotline.close();
+          await world.hotline.close();
         }
       }),
       { seed: 0x0c411, numRuns: 200, endOnFailure: false },
