@@ -59,6 +59,8 @@ export interface StatusWriteBehindOptions {
 
 /** Numbers per history entry in a batch: instance, agent, at, from, to, cmd, breakReason (see Batch). */
 const HISTORY_FIELDS = 7;
+/** Room for this many numbers (256 entries) in a new batch's history; it grows by doubling. */
+const INITIAL_HISTORY_CAPACITY = HISTORY_FIELDS * 256;
 
 /**
  * A batch of status rows as it crosses to the worker.
@@ -204,7 +206,7 @@ export function withStatusWriteBehind(
         },
       });
   /** The history entries of the next batch (see Batch), and the strings they name. */
-  let history = new Float64Array(HISTORY_FIELDS * 256);
+  let history = new Float64Array(INITIAL_HISTORY_CAPACITY);
   let historyLength = 0;
   let strings: string[] = [];
   let stringIndexes = new Map<string, number>();
@@ -269,8 +271,9 @@ export function withStatusWriteBehind(
         runtime.push(statements.runtimeParams(instanceId, agentId, fields) as unknown[]);
     const batch: Batch = { runtime, strings, history, historyLength };
     pendingRuntime = new Map();
-    // The buffer goes to the worker: the next batch gets its own, as large as this one needed.
-    history = new Float64Array(history.length);
+    // The buffer goes to the worker: the next batch gets its own, as large as this one needed (a busy server's
+    // batches are alike; after a burst, a quiet one's shrink back).
+    history = new Float64Array(Math.max(INITIAL_HISTORY_CAPACITY, historyLength));
     historyLength = 0;
     strings = [];
     stringIndexes = new Map();
