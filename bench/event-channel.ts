@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { createHotline, type Hotline } from '../packages/server/src/hotline.js';
 import { agentKey, type UnsequencedMessage } from '../packages/server/src/services/agent-streams.js';
 import { silentLogger } from '../packages/server/src/services/logger.js';
 import type { Benchmark, BenchmarkResult } from './benchmark.js';
+import { threadTimes } from './thread-times.js';
 
 /**
  * The event channel under load: 1,000 agents each with a live channel, every agent changing status once per
@@ -40,13 +41,7 @@ const TARGET_THROUGHPUT_RATIO = 0.8;
 /** Wall clock in ms with sub-ms resolution, comparable between this thread and the client worker. */
 const now = () => performance.timeOrigin + performance.now();
 /** The calling thread's CPU time in ns (Linux), or 0 where the system does not tell. */
-const threadCpuNs = () => {
-  try {
-    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
-  } catch {
-    return 0;
-  }
-};
+const threadCpuNs = () => threadTimes().cpuNs || 0;
 const processCpuNs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) * 1000;

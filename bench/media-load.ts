@@ -16,6 +16,7 @@ import {
   withoutDefaultStun,
 } from '../packages/server/src/adapters/media/werift-line.js';
 import { type FromLoad, type MediaPath, PAYLOAD, type PathReport, type ToLoad } from './media-messages.js';
+import { threadTimes } from './thread-times.js';
 
 const FRAME_MS = 20;
 /**
@@ -110,6 +111,7 @@ const receptions = new Map<number, Reception>();
 const latency = new Map<MediaPath, Samples>();
 let measuring = false;
 let markCpu = process.cpuUsage();
+let markWaitNs = 0;
 let markAt = 0;
 let sendLag = new Samples();
 let stopClock: (() => void) | undefined;
@@ -212,6 +214,7 @@ function mark(): void {
   sendLag = new Samples();
   measuring = true;
   markCpu = process.cpuUsage();
+  markWaitNs = threadTimes().waitNs;
   markAt = performance.now();
   send({ type: 'marked' });
 }
@@ -220,6 +223,7 @@ async function stop(): Promise<void> {
   stopClock?.();
   stopClock = undefined;
   const cpu = process.cpuUsage(markCpu);
+  const waitMs = (threadTimes().waitNs - markWaitNs) / 1e6;
   const windowMs = performance.now() - markAt;
   measuring = false;
   // Late frames still count as received (they are not lost, their latency is already known to be high).
@@ -260,6 +264,7 @@ async function stop(): Promise<void> {
     firstHeard,
     cpuMs: (cpu.user + cpu.system) / 1000,
     windowMs,
+    waitMs,
     sendLagP99: percentile(lag, 99),
   });
   speakers = [];

@@ -75,6 +75,8 @@ export type FromLoad =
       /** The generator's CPU over the window, ms (user + system), and the window's length, ms. */
       readonly cpuMs: number;
       readonly windowMs: number;
+      /** How long the generator's thread waited for a CPU in the window, ms (NaN where the system does not tell). */
+      readonly waitMs: number;
       /** How late the generator's send timer fired, p99 in ms: high means the generator itself was the limit. */
       readonly sendLagP99: number;
     }

@@ -10,6 +10,7 @@ import { type Bridge, createWeriftMediaEngine, type MediaEngine } from '../packa
 import type { Benchmark, BenchmarkResult, Verdict } from './benchmark.js';
 import type { FromLoad, MediaPath, PathReport, ToLoad } from './media-messages.js';
 import { findRtpengine, plainSdp, type Rtpengine, sdpAudioPort, startRtpengine } from './media-rtpengine.js';
+import { threadTimes } from './thread-times.js';
 
 /**
  * The media engine under load: N concurrent calls, each two WebRTC lines (ICE + DTLS-SRTP, Opus) bridged in our
@@ -256,6 +257,9 @@ interface Figures {
   readonly generatorCores: number;
   readonly sendLagP99: number;
   readonly loopP99: number;
+  /** Share of the window the engine's thread, and the generator's, were ready to run but waited for a CPU. */
+  readonly serverWait: number;
+  readonly generatorWait: number;
   /** Packets the engine relayed per second (a check that the load is what it should be: calls × 100). */
   readonly relayedPerSecond: number;
 }
@@ -313,10 +317,12 @@ async function repetition(engine: MediaEngine, load: LoadGenerator, calls: numbe
     const stopProfile = await startWindowProfile();
     loop.enable();
     const cpuBefore = process.cpuUsage();
+    const waitBefore = threadTimes().waitNs;
     const startedAt = performance.now();
     await sleep(WINDOW_MS);
     load.post({ type: 'stop' });
     const cpu = process.cpuUsage(cpuBefore);
+    const waitNs = threadTimes().waitNs - waitBefore;
     const windowMs = performance.now() - startedAt;
     loop.disable();
     await stopProfile?.(`engine-${calls}-${++profiled}`);
@@ -348,6 +354,8 @@ async function repetition(engine: MediaEngine, load: LoadGenerator, calls: numbe
       generatorCores: report.cpuMs / report.windowMs,
       sendLagP99: report.sendLagP99,
       loopP99: loop.percentile(99) / 1e6,
+      serverWait: waitNs / 1e6 / windowMs,
+      generatorWait: report.waitMs / report.windowMs,
       relayedPerSecond: (relayed * 1000) / windowMs,
     };
   } finally {
@@ -382,6 +390,8 @@ function summarize(calls: number, runs: readonly Figures[]): StepSummary {
       generatorCores: pick((r) => r.generatorCores),
       sendLagP99: pick((r) => r.sendLagP99),
       loopP99: pick((r) => r.loopP99),
+      serverWait: pick((r) => r.serverWait),
+      generatorWait: pick((r) => r.generatorWait),
       relayedPerSecond: pick((r) => r.relayedPerSecond),
     },
   };
@@ -537,7 +547,7 @@ async function run(progress: (line: string) => void): Promise<BenchmarkResult> {
         progress(
           `${calls} calls, repetition ${rep}: server ${pct(figures.serverCores)} % of a core, ` +
             `${figures.lost} lost, relay p99 +${f2(figures.relayP99)} ms, answer→audio p95 ${f1(figures.answerP95)} ms, ` +
-            `generator ${pct(figures.generatorCores)} %`,
+            `generator ${pct(figures.generatorCores)} %, waited for a CPU ${pct(figures.serverWait)} / ${pct(figures.generatorWait)} %`,
         );
       }
       const step = summarize(calls, runs);
@@ -586,6 +596,7 @@ async function run(progress: (line: string) => void): Promise<BenchmarkResult> {
       'generator % core',
       'gen lag p99 ms',
       'loop p99 ms',
+      'waited for a CPU % (server / gen)',
       'relayed pkt/s',
     ],
   ];
@@ -603,6 +614,7 @@ async function run(progress: (line: string) => void): Promise<BenchmarkResult> {
       pct(s.m.generatorCores),
       f1(s.m.sendLagP99),
       f1(s.m.loopP99),
+      `${pct(s.m.serverWait)} / ${pct(s.m.generatorWait)}`,
       s.m.relayedPerSecond.toFixed(0),
     ]);
   }
@@ -616,6 +628,7 @@ async function run(progress: (line: string) => void): Promise<BenchmarkResult> {
       `+${f2(rtpengine.relayP50)}`,
       `+${f2(rtpengine.relayP99)}`,
       f2(rtpengine.floorP99),
+      '-',
       '-',
       '-',
       '-',
