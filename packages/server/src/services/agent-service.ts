@@ -78,6 +78,12 @@ export class AgentService {
   private closed = false;
   /** Set by the call service: hang up the agent's calls when it is forced out of a call status. */
   releaseCalls: (instanceId: string, agentId: string, reason: string) => void = () => {};
+  /**
+   * Set by the media service: whether an agent with no live channel left can still hear and be heard (its audio
+   * line is up). Such an agent keeps its call past the grace period; one that cannot is released from it. Without
+   * media the server cannot tell, and the call is kept.
+   */
+  keepsCallWithoutChannel: (instanceId: string, agentId: string) => boolean = () => true;
   /** Told after every action that changed an agent's status (the ACD listens for agents becoming ready). */
   private readonly statusListeners: ((instanceId: string, agentId: string, state: AgentState) => void)[] = [];
   /** Told when an agent's last live channel closes (a ringing call must move on). */
@@ -461,9 +467,18 @@ export class AgentService {
       this.deps.clock.setTimer(() => {
         this.graceTimers.delete(key);
         if (this.closed || (this.channels.get(key) ?? 0) > 0 || !this.isCheckedIn(key)) return;
-        // A call in progress keeps the agent: calls survive a reload, and the call service owns their end.
-        if (isCallStatus(this.state(instanceId, agentId).status)) return;
-        this.deps.log.info({ agent: key }, 'no live channel within the grace period; checking out');
+        if (isCallStatus(this.state(instanceId, agentId).status)) {
+          // Calls survive a reload, and an agent whose audio still flows is still in the call: look again later.
+          if (this.keepsCallWithoutChannel(instanceId, agentId)) {
+            this.startGrace(instanceId, agentId);
+            return;
+          }
+          // Neither a channel nor audio: nobody is at that desk. The call goes on without the agent where it can
+          // (a consulted agent takes the customer over), or ends; then the agent is checked out.
+          this.deps.log.info({ agent: key }, 'no live channel and no audio within the grace period; leaving the call');
+        } else {
+          this.deps.log.info({ agent: key }, 'no live channel within the grace period; checking out');
+        }
         this.execute(instanceId, agentId, { type: 'forceCheckout', reason: 'channel-lost' }, 'channel-lost');
       }, instance.settings.channelGraceSeconds * 1000),
     );

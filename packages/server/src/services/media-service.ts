@@ -69,6 +69,8 @@ interface LineOwner {
 export class MediaService implements CallMedia {
   private readonly owners = new Map<AgentKey, LineOwner>();
   private readonly connected = new Set<AgentKey>();
+  /** Lines whose transport is up now: connected, and not failed or closed since (a vanished browser fails). */
+  private readonly up = new Set<AgentKey>();
   private readonly calls = new Map<string, CallAudio>();
   private readonly parties = new Map<string, VirtualParty>();
   private closing: Promise<void> | undefined;
@@ -89,6 +91,8 @@ export class MediaService implements CallMedia {
     });
     engine.on('lineState', ({ lineId, state }) => this.lineState(lineId, state));
     engine.on('warning', (warning) => deps.log.warn(warning, 'media warning'));
+    // An agent whose live channel is gone keeps its call while it can still hear and be heard.
+    deps.agents.keepsCallWithoutChannel = (instanceId, agentId) => this.up.has(agentKey(instanceId, agentId));
     // The line lives as long as the check-in: checking out closes it.
     deps.agents.onStatusChange((instanceId, agentId, agent) => {
       if (agent.status === AgentBarStatus.AgentCheckout) void this.closeLine(instanceId, agentId);
@@ -297,6 +301,9 @@ export class MediaService implements CallMedia {
     // The engine also carries lines that are not agents' (web callers, whose service listens for them itself).
     if (!this.owners.has(lineId) && !this.connected.has(lineId)) return;
     this.owners.get(lineId)?.send({ type: 'media.state', state });
+    // A disconnected line may come back by itself (ICE keeps checking): only failed and closed take it down.
+    if (state === 'connected') this.up.add(lineId);
+    else if (state === 'failed' || state === 'closed') this.up.delete(lineId);
     const [instanceId = '', agentId = ''] = lineId.split('/');
     if (state === 'connected' && !this.connected.has(lineId)) {
       this.connected.add(lineId);

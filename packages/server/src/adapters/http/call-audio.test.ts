@@ -1,4 +1,4 @@
-import type { ServerFrame } from '@openhotline/protocol';
+import { AgentBarStatus, type CallRecord, isCallStatus, type ServerFrame } from '@openhotline/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CallCenter, startCallCenter, type TestAgent } from '../../test-support/call-center.js';
 import { DEFAULT_RINGBACK, MUSIC_ON_HOLD_NOTES_HZ } from '../media/audio-sources.js';
@@ -54,10 +54,13 @@ async function openLine(agent: TestAgent): Promise<BrowserLikeClient> {
 }
 
 /** The call center with media on, agent 1001 checked in and its media line open from a werift "browser". */
-async function aliceOnTheLine(): Promise<{ alice: TestAgent; center: CallCenter; client: BrowserLikeClient }> {
+async function aliceOnTheLine(
+  settings: Record<string, unknown> = {},
+): Promise<{ alice: TestAgent; center: CallCenter; client: BrowserLikeClient }> {
   const started = await startCallCenter({
     checkIn: ['1001'],
     config: { media: { enabled: true, announcedAddress: '127.0.0.1' } },
+    settings,
   });
   center = started;
   const alice = started.agents['1001'];
@@ -114,6 +117,44 @@ describe('a call carries audio both ways', () => {
     await alice.post('/v1/agent/checkout');
     await alice.waitFor('AgentLeaveChannel');
   }, 30_000);
+});
+
+describe('an agent whose live channel is lost in a call', () => {
+  /** Alice answers a virtual customer's call, with a grace period of one second for lost channels. */
+  async function aliceInACall() {
+    const setup = await aliceOnTheLine({ channelGraceSeconds: 1 });
+    const connId = await setup.center.placeCall('13812345678');
+    await setup.alice.waitFor('AgentRinging');
+    await setup.alice.post(`/v1/agent/calls/${connId}/answer`);
+    const party = setup.center.server.hotline.media?.partyOf(connId);
+    if (!party) throw new Error('no customer endpoint');
+    return { ...setup, connId, party };
+  }
+  const statusOf = (center: CallCenter) => center.server.hotline.agents.state('demo', '1001').status;
+
+  it('keeps the call past the grace period while the agent can still hear and be heard', async () => {
+    const { alice, center, connId, party } = await aliceInACall();
+    alice.channel.close();
+    await listen(2_500);
+    expect(isCallStatus(statusOf(center))).toBe(true);
+    expect(center.server.hotline.calls.liveCalls('demo').map((call) => call.connId)).toEqual([connId]);
+    party.clearHeard();
+    await listen(1_000);
+    expect(share(party.heard(), AGENT_HZ)).toBeGreaterThan(0.5);
+  }, 30_000);
+
+  it('leaves the call and checks the agent out once neither its channel nor its audio is there', async () => {
+    const { alice, center, client, connId } = await aliceInACall();
+    // The laptop is gone: no channel, and the browser stops answering (no goodbye: ICE consent runs out, 30 s).
+    alice.channel.close();
+    await client.close();
+    await waitFor(() => statusOf(center) === AgentBarStatus.AgentCheckout, 'agent checked out', 45_000);
+    expect(center.server.hotline.calls.liveCalls('demo')).toEqual([]);
+    const { body: record } = await center.admin<CallRecord>('GET', `/v1/admin/instances/demo/records/${connId}`);
+    expect(record).toMatchObject({ disposition: 'answered', releasedBy: 'agent', releaseReason: 'channel-lost' });
+    const history = center.server.hotline.agents.history('demo', '1001', 1);
+    expect(history[0]).toMatchObject({ cmd: 'channel-lost', to: AgentBarStatus.AgentCheckout });
+  }, 60_000);
 });
 
 describe('a call transferred to an external number', () => {
