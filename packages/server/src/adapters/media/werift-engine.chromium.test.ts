@@ -308,4 +308,21 @@ describe.skipIf(!existsSync(CHROMIUM))('an agent line with Chromium as the brows
     await engine.closeEndpoint(lineId);
     await engine.closeEndpoint(customerId);
   });
+
+  it('reports the line failed as soon as the browser closes its peer connection, not when ICE consent runs out', async () => {
+    attempt += 1;
+    const lineId = `closing-${attempt}`;
+    const { page } = await openLine(lineId);
+    const states: string[] = [];
+    engine.on('lineState', (event) => {
+      if (event.lineId === lineId) states.push(event.state);
+    });
+    const closedAt = Date.now();
+    await page.evaluate(() => (window as unknown as { pc: RTCPeerConnection }).pc.close());
+    // The browser's DTLS alert arrives at once; werift alone would wait for consent to expire (30 s).
+    await waitFor(() => states.includes('failed'), 'the line to fail', 5_000);
+    expect(Date.now() - closedAt).toBeLessThan(5_000);
+    await page.close();
+    await engine.closeEndpoint(lineId);
+  });
 });

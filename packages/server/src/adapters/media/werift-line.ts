@@ -377,6 +377,14 @@ export class WeriftAgentLine implements AgentLineTransport {
         this.hooks.state(state);
       }
     });
+    // A browser that closes its peer connection (a closed tab, a reload) says so with a DTLS alert. werift closes the
+    // DTLS transport on it but leaves the connection state as it was until ICE consent runs out, 30 s later: the
+    // line is down now, so it is reported failed now (a new offer brings it back, as after any failure).
+    transceiver.dtlsTransport.onStateChange.subscribe((state) => {
+      if (state !== 'closed' || this.pc !== pc || this.closed || this.lastState === 'failed') return;
+      this.lastState = 'failed';
+      this.hooks.state('failed');
+    });
     this.pc = pc;
     this.transceiver = transceiver;
   }
