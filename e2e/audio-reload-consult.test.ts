@@ -4,11 +4,10 @@ import { S } from '../packages/server/src/test-support/call-center.js';
 import { pageHears, run } from './support.js';
 import {
   A_HZ,
-  ABSENT,
   B_HZ,
-  CUSTOMER_HZ,
   expectConference,
   expectConsultation,
+  expectConsultationCancelled,
   expectTransferred,
   HEARD,
   lineUp,
@@ -109,13 +108,7 @@ describe('a page reload during a consultation', () => {
     await expect.poll(() => status(pageB), { timeout: 5000 }).toBe(S.AgentReady);
     expect((await agent('1002').get<{ items: unknown[] }>('/v1/agent/calls')).body.items).toEqual([]);
     await fallsSilentOn(pageB, A_HZ);
-    const heard = await listen(pages, customer, 'cancelled');
-    expect(heard.A[CUSTOMER_HZ]?.audibleShare, 'A hears the customer again').toBeGreaterThan(HEARD);
-    expect(heard.customer[A_HZ]?.audibleShare, 'the customer hears A again').toBeGreaterThan(HEARD);
-    expect(heard.customer.music?.overallShare, 'no more hold music').toBeLessThan(ABSENT);
-    expect(heard.A[B_HZ]?.overallShare, 'A no longer hears B').toBeLessThan(ABSENT);
-    expect(heard.B[A_HZ]?.overallShare, 'B no longer hears A').toBeLessThan(ABSENT);
-    expect(heard.customer[B_HZ]?.overallShare, 'the customer never hears B').toBeLessThan(ABSENT);
+    expectConsultationCancelled(await listen(pages, customer, 'cancelled'));
 
     // The guide's hang-up with no ids, from the reloaded page, ends the call.
     expect(await run(pageA, 'APIs.callHangup().then((r) => r.ok)')).toBe(true);

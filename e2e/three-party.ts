@@ -245,6 +245,16 @@ export function expectTransferred(heard: HeardByAll): void {
   expect(heard.A[B_HZ]?.overallShare, 'A hears nothing of B').toBeLessThan(ABSENT);
 }
 
+/** A consultation called off, by ear: A and the customer talk again, no more music, B is out of it. */
+export function expectConsultationCancelled(heard: HeardByAll): void {
+  expect(heard.A[CUSTOMER_HZ]?.audibleShare, 'A hears the customer again').toBeGreaterThan(HEARD);
+  expect(heard.customer[A_HZ]?.audibleShare, 'the customer hears A again').toBeGreaterThan(HEARD);
+  expect(heard.customer.music?.overallShare, 'no more hold music').toBeLessThan(ABSENT);
+  expect(heard.A[B_HZ]?.overallShare, 'A no longer hears B').toBeLessThan(ABSENT);
+  expect(heard.B[A_HZ]?.overallShare, 'B no longer hears A').toBeLessThan(ABSENT);
+  expect(heard.customer[B_HZ]?.overallShare, 'the customer never hears B').toBeLessThan(ABSENT);
+}
+
 /** The three-way conference by ear: each hears both others in the mix, no hold music, and nobody hears themselves. */
 export function expectConference(heard: HeardByAll): void {
   expect(heard.customer[A_HZ]?.audibleShare, 'the customer hears A').toBeGreaterThan(HEARD_IN_MIX);

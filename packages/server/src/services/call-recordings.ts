@@ -94,10 +94,7 @@ export class CallRecordings {
 
   /** The call is over: its open segments end. */
   ended(connId: string): void {
-    const recorded = this.calls.get(connId);
-    if (!recorded) return;
-    this.calls.delete(connId);
-    this.finishOpen(recorded);
+    this.endCall(connId, 'done');
   }
 
   /** How many segments of a call are being recorded now (for tests and metrics). */
@@ -115,14 +112,18 @@ export class CallRecordings {
    * `interrupted`, as a restart marks the segments of a server that stopped without finishing them.
    */
   async close(): Promise<void> {
-    for (const [connId, recorded] of [...this.calls]) {
-      this.calls.delete(connId);
-      this.finishOpen(recorded, 'interrupted');
-    }
+    for (const connId of [...this.calls.keys()]) this.endCall(connId, 'interrupted');
     await this.settled();
   }
 
   // ------------------------------------------------------------------ internals
+
+  private endCall(connId: string, state: 'done' | 'interrupted'): void {
+    const recorded = this.calls.get(connId);
+    if (!recorded) return;
+    this.calls.delete(connId);
+    this.finishOpen(recorded, state);
+  }
 
   private startSegments(connId: string, recorded: RecordedCall): void {
     const participantIds = recorded.parties.map((party) => party.agentId);

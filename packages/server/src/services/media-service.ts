@@ -68,9 +68,12 @@ interface LineOwner {
  */
 export class MediaService implements CallMedia {
   private readonly owners = new Map<AgentKey, LineOwner>();
-  private readonly connected = new Set<AgentKey>();
-  /** Lines whose transport is up now: connected, and not failed or closed since (a vanished browser fails). */
-  private readonly up = new Set<AgentKey>();
+  /**
+   * Whether each agent line that has connected since it was opened (AgentJoinChannel was told), until it closes
+   * (AgentLeaveChannel), is up (`connected`) or down (`failed`: a vanished browser's line fails, and needs a new
+   * offer). A `disconnected` line may come back by itself (ICE keeps checking) and keeps its last state.
+   */
+  private readonly lineStates = new Map<AgentKey, 'connected' | 'failed'>();
   private readonly calls = new Map<string, CallAudio>();
   private readonly parties = new Map<string, VirtualParty>();
   private closing: Promise<void> | undefined;
@@ -92,7 +95,8 @@ export class MediaService implements CallMedia {
     engine.on('lineState', ({ lineId, state }) => this.lineState(lineId, state));
     engine.on('warning', (warning) => deps.log.warn(warning, 'media warning'));
     // An agent whose live channel is gone keeps its call while it can still hear and be heard.
-    deps.agents.keepsCallWithoutChannel = (instanceId, agentId) => this.up.has(agentKey(instanceId, agentId));
+    deps.agents.keepsCallWithoutChannel = (instanceId, agentId) =>
+      this.lineStates.get(agentKey(instanceId, agentId)) === 'connected';
     // The line lives as long as the check-in: checking out closes it.
     deps.agents.onStatusChange((instanceId, agentId, agent) => {
       if (agent.status === AgentBarStatus.AgentCheckout) void this.closeLine(instanceId, agentId);
@@ -294,28 +298,29 @@ export class MediaService implements CallMedia {
 
   private lineOf(instanceId: string, agentId: string): string | undefined {
     const lineId = agentKey(instanceId, agentId);
-    return this.connected.has(lineId) || this.owners.has(lineId) ? lineId : undefined;
+    return this.lineStates.has(lineId) || this.owners.has(lineId) ? lineId : undefined;
   }
 
   private lineState(lineId: string, state: 'connected' | 'disconnected' | 'failed' | 'closed'): void {
     // The engine also carries lines that are not agents' (web callers, whose service listens for them itself).
-    if (!this.owners.has(lineId) && !this.connected.has(lineId)) return;
+    if (!this.owners.has(lineId) && !this.lineStates.has(lineId)) return;
     this.owners.get(lineId)?.send({ type: 'media.state', state });
-    // A disconnected line may come back by itself (ICE keeps checking): only failed and closed take it down.
-    if (state === 'connected') this.up.add(lineId);
-    else if (state === 'failed' || state === 'closed') this.up.delete(lineId);
     const [instanceId = '', agentId = ''] = lineId.split('/');
-    if (state === 'connected' && !this.connected.has(lineId)) {
-      this.connected.add(lineId);
-      this.deps.agents.announce(instanceId, agentId, EnumWSEventType.AgentJoinChannel, 'media-connected');
-    } else if (state === 'closed' && this.connected.delete(lineId)) {
-      this.deps.agents.announce(instanceId, agentId, EnumWSEventType.AgentLeaveChannel, 'media-closed');
+    const joined = this.lineStates.has(lineId);
+    if (state === 'closed') {
+      this.lineStates.delete(lineId);
+      if (joined) this.deps.agents.announce(instanceId, agentId, EnumWSEventType.AgentLeaveChannel, 'media-closed');
+      return;
     }
+    // Failed or disconnected before it ever connected: nothing joined yet.
+    if (!joined && state !== 'connected') return;
+    if (state !== 'disconnected') this.lineStates.set(lineId, state);
+    if (!joined) this.deps.agents.announce(instanceId, agentId, EnumWSEventType.AgentJoinChannel, 'media-connected');
   }
 
   private async closeLine(instanceId: string, agentId: string): Promise<void> {
     const lineId = agentKey(instanceId, agentId);
-    if (!this.connected.has(lineId) && !this.owners.has(lineId)) return;
+    if (!this.lineStates.has(lineId) && !this.owners.has(lineId)) return;
     this.owners.delete(lineId);
     try {
       await this.deps.engine.closeEndpoint(lineId);

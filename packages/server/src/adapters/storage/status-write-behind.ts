@@ -128,10 +128,42 @@ function planBatch(
 }
 
 /**
+ * Writes a planned batch: all of it in one transaction, or, if that fails, one write at a time, so that one bad row
+ * (an instance removed meanwhile) costs only itself and is told to `dropped`. Shared by the worker (as source text)
+ * and the inline path, so it is self-contained too.
+ */
+function writePlan(
+  db: Database.Database,
+  upsertRuntime: Database.Statement,
+  appendSegment: Database.Statement,
+  plan: { runtime: unknown[][]; segments: unknown[][] },
+  dropped: (message: string) => void,
+): void {
+  try {
+    db.transaction(() => {
+      for (const params of plan.runtime) upsertRuntime.run(params);
+      for (const params of plan.segments) appendSegment.run(params);
+    })();
+  } catch {
+    for (const [statement, list] of [
+      [upsertRuntime, plan.runtime],
+      [appendSegment, plan.segments],
+    ] as const) {
+      for (const params of list) {
+        try {
+          statement.run(params);
+        } catch (error) {
+          dropped(error instanceof Error ? error.message : String(error));
+        }
+      }
+    }
+  }
+}
+
+/**
  * The worker's whole program. It is plain JavaScript evaluated in the worker (not a module file) so that it runs
- * the same from the compiled server and from the TypeScript sources the tests use; it writes each batch in one
- * transaction, and falls back to one write at a time so that one bad row (an instance removed meanwhile) costs
- * only itself.
+ * the same from the compiled server and from the TypeScript sources the tests use: it plans and writes each batch
+ * with the same functions as the inline path.
  */
 const workerSource = (segmentParams: StatusStatements['historySegmentParams']) => `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -146,19 +178,8 @@ const appendSegment = db.prepare(workerData.appendHistorySegment);
 const progress = new Int32Array(workerData.progress);
 const segmentParams = ${segmentParams.toString()};
 const planBatch = ${planBatch.toString()};
-const runAll = db.transaction((plan) => {
-  for (const params of plan.runtime) upsertRuntime.run(params);
-  for (const params of plan.segments) appendSegment.run(params);
-});
-const runEach = (statement, list) => {
-  for (const params of list) {
-    try {
-      statement.run(params);
-    } catch (error) {
-      parentPort.postMessage({ type: 'dropped', message: String(error && error.message) });
-    }
-  }
-};
+const writePlan = ${writePlan.toString()};
+const dropped = (message) => parentPort.postMessage({ type: 'dropped', message });
 parentPort.on('message', (message) => {
   if (message === 'close') {
     try {
@@ -170,13 +191,7 @@ parentPort.on('message', (message) => {
     }
     return;
   }
-  const plan = planBatch(message.batch, segmentParams);
-  try {
-    runAll(plan);
-  } catch {
-    runEach(upsertRuntime, plan.runtime);
-    runEach(appendSegment, plan.segments);
-  }
+  writePlan(db, upsertRuntime, appendSegment, planBatch(message.batch, segmentParams), dropped);
   Atomics.store(progress, 0, message.seq);
   Atomics.notify(progress, 0);
 });
@@ -192,7 +207,7 @@ export function withStatusWriteBehind(
   const settleTimeoutMs = options.settleTimeoutMs ?? 10_000;
   // [0]: the last batch the worker finished; [1]: 1 once the worker closed its connection.
   const progress = new Int32Array(new SharedArrayBuffer(8));
-  // An in-memory database cannot be shared with a worker: its status rows are written at once, on this thread.
+  // An in-memory database cannot be shared with a worker: its status rows are written on this thread.
   let worker: Worker | undefined = db.memory
     ? undefined
     : new Worker(workerSource(statements.historySegmentParams), {
@@ -223,30 +238,11 @@ export function withStatusWriteBehind(
 
   const upsertRuntime = db.prepare(statements.upsertRuntime);
   const appendSegment = db.prepare(statements.appendHistorySegment);
-  /**
-   * Without a worker (an in-memory database, or the worker failed): writes a batch on this thread as the worker
-   * would, in one transaction, or one write at a time if that fails.
-   */
-  const writeInline = (batch: Batch) => {
-    const plan = planBatch(batch, statements.historySegmentParams);
-    const all = [
-      ...plan.runtime.map((params) => [upsertRuntime, params] as const),
-      ...plan.segments.map((params) => [appendSegment, params] as const),
-    ];
-    try {
-      db.transaction(() => {
-        for (const [statement, params] of all) statement.run(params);
-      })();
-    } catch {
-      for (const [statement, params] of all) {
-        try {
-          statement.run(params);
-        } catch (error) {
-          report(`status rows dropped: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-    }
-  };
+  /** Without a worker (an in-memory database, or the worker failed): writes a batch on this thread as the worker would. */
+  const writeInline = (batch: Batch) =>
+    writePlan(db, upsertRuntime, appendSegment, planBatch(batch, statements.historySegmentParams), (message) =>
+      report(`status rows dropped: ${message}`),
+    );
   const abandon = (why: string) => {
     if (!worker) return;
     worker = undefined;
