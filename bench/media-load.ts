@@ -8,13 +8,10 @@
  * this process, so one clock). The protocol is in media-messages.ts.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { type MediaStreamTrack, RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
+import { type MediaStreamTrack, RTCPeerConnection, type RTCRtpTransceiver, type RtpPacket } from 'werift';
 import type { IceCandidateInit } from '../packages/server/src/adapters/media/index.js';
-import {
-  sendRtpPacket,
-  weriftPeerConfig,
-  withoutDefaultStun,
-} from '../packages/server/src/adapters/media/werift-line.js';
+import { receiveRtpDirectly, sendRtpPacket } from '../packages/server/src/adapters/media/werift-direct-rtp.js';
+import { weriftPeerConfig, withoutDefaultStun } from '../packages/server/src/adapters/media/werift-line.js';
 import { type FromLoad, type MediaPath, PAYLOAD, type PathReport, type ToLoad } from './media-messages.js';
 import { threadTimes } from './thread-times.js';
 
@@ -296,12 +293,17 @@ class WebRtcPeer implements LoadEndpoint {
     );
     this.transceiver = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
     withoutDefaultStun(this.pc, []);
+    const receive = (rtp: RtpPacket) => heard(index, rtp.payload);
     this.transceiver.onTrack.subscribe((track: MediaStreamTrack) => {
-      track.onReceiveRtp.subscribe((rtp) => heard(index, rtp.payload));
+      track.onReceiveRtp.subscribe(receive);
     });
     this.pc.onIceCandidate.subscribe((candidate) => onCandidate(candidate ? { ...candidate.toJSON() } : null));
     this.pc.connectionStateChange.subscribe((state) => {
-      if (state === 'connected') send({ type: 'connected', endpoint: index });
+      if (state !== 'connected') return;
+      // Received the way the engine's lines receive (werift-direct-rtp.ts): the generator shares the machine's cores
+      // with the engine, and the CPU it spends in werift's plumbing is contention the engine's latency picks up.
+      receiveRtpDirectly(this.pc, this.transceiver, receive);
+      send({ type: 'connected', endpoint: index });
     });
   }
 

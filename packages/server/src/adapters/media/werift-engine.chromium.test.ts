@@ -11,6 +11,7 @@ import type { IceCandidateInit, MediaEngine, MediaEngineEvents } from './media-e
 import { sleep, waitFor } from './test-support/browser-like-client.js';
 import { sineWave, toneEnergy } from './tone.js';
 import { encodeWav } from './wav.js';
+import { directlyReceivedPackets } from './werift-direct-rtp.js';
 import { createWeriftMediaEngine } from './werift-engine.js';
 
 /**
@@ -273,9 +274,12 @@ describe.skipIf(!existsSync(CHROMIUM))('an agent line with Chromium as the brows
     await page.evaluate(() => (window as unknown as Record<string, (r: boolean) => Promise<void>>).negotiate!(true));
     await untilBrowserHears(page, 1000);
     await expectMostlySoon(page, 1000);
+    const directBefore = directlyReceivedPackets();
     customer.clearHeard();
     await sleep(800);
     expect(windowedEnergy(customer.heard(), 440)).toBeGreaterThan(0.6);
+    // Chromium's packets take the engine's direct receive path (werift-direct-rtp.ts), after the restart too.
+    expect(directlyReceivedPackets() - directBefore).toBeGreaterThan(30);
     expect(rtpmaps(answers.at(-1)!)).toEqual(rtpmaps(answers[0]!));
     // Opus to a PCMU customer is transcoded both ways.
     expect(engine.stats().framesDecoded).toBeGreaterThan(100);

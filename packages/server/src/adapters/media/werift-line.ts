@@ -1,12 +1,8 @@
-import type { Socket } from 'node:dgram';
-import { isIP } from 'node:net';
 import {
   type MediaStreamTrack,
-  ntpTime,
   RTCPeerConnection,
   RTCRtpCodecParameters,
   type RTCRtpTransceiver,
-  RtpHeader,
   type RtpPacket,
 } from 'werift';
 import type { AgentLineHooks, AgentLineTransport } from './agent-line.js';
@@ -22,6 +18,7 @@ import {
   summarizeOffer,
   withOrigin,
 } from './sdp.js';
+import { receiveRtpDirectly, sendRtpPacket } from './werift-direct-rtp.js';
 import { applyWeriftFastPaths } from './werift-fast-paths.js';
 
 /**
@@ -35,8 +32,9 @@ import { applyWeriftFastPaths } from './werift-fast-paths.js';
  * - After an ICE restart it does not start connectivity checks again when DTLS is already up (`connect()` returns
  *   early), so media stops: the restarted ICE transports are started explicitly.
  * - `RTCRtpSender.sendRtp` overwrites the payload type with the first negotiated codec, and does per packet work
- *   an audio line does not need: every packet goes through the DTLS transport directly (`sendRtpPacket`), with
- *   the sender's SSRC, our sequence numbers and the sender report's counters kept.
+ *   an audio line does not need; receiving goes through five layers of events and a packet copy. Once connected,
+ *   packets go both ways between the socket and the line directly (werift-direct-rtp.ts), with werift's SRTP
+ *   sessions, SSRCs, counters and RTCP statistics kept.
  * - It matches codecs by MIME type only and answers with every match: the chosen audio codec and the
  *   telephone-events are picked from its negotiated list before the answer is made, so the browser sends the one
  *   codec the engine expects.
@@ -108,98 +106,6 @@ export function kickRestartedIce(pc: RTCPeerConnection, onError: (error: unknown
   for (const transport of pc.iceTransports) {
     if (transport.state !== 'connected' && transport.state !== 'checking') transport.start().catch(onError);
   }
-}
-
-/** What an RTCP sender report of werift's RTCRtpSender is made from (private in its types, plain fields in fact). */
-interface SenderReportState {
-  ntpTimestamp: bigint;
-  rtpTimestamp: number;
-  octetCount: number;
-  packetCount: number;
-}
-
-/** The sender report's NTP/RTP timestamp pair is taken from one packet in this many (see sendRtpPacket). */
-const SR_CLOCK_EVERY = 16;
-
-/**
- * Sends one RTP packet (audio, or a telephone-event with its own payload type) on the transceiver's sender the
- * lean way: straight to its DTLS transport (SRTP, then ICE), with the sender's SSRC, keeping what the sender's RTCP
- * reports are made of. werift's own `RTCRtpSender.sendRtp` forces the first codec's payload type and, per packet,
- * builds and sorts header extensions (none are negotiated here), keeps the packet for NACK retransmission (not
- * negotiated for audio; keeping every packet pushed it into the old generation of the heap), feeds video bandwidth
- * estimation, and reads the NTP clock by formatting a number as a string: at a hundred calls most of the engine's
- * garbage. The sender report's timestamp pair (one instant in NTP and RTP time) is refreshed every SR_CLOCK_EVERY
- * packets, so it is at most a third of a second old when a report goes out; werift's is up to one packet old.
- */
-export function sendRtpPacket(
-  transceiver: RTCRtpTransceiver,
-  payloadType: number,
-  packet: { sequenceNumber: number; timestamp: number; marker: boolean; payload: Buffer },
-): Promise<unknown> {
-  const { sender } = transceiver;
-  const dtls = sender.dtlsTransport;
-  if (dtls?.state !== 'connected') return Promise.resolve();
-  const header = new RtpHeader({
-    payloadType,
-    sequenceNumber: packet.sequenceNumber,
-    timestamp: packet.timestamp,
-    marker: packet.marker,
-    ssrc: sender.ssrc,
-  });
-  const report = sender as unknown as SenderReportState;
-  report.packetCount = (report.packetCount + 1) >>> 0;
-  report.octetCount += packet.payload.length;
-  if (report.packetCount % SR_CLOCK_EVERY === 1 || report.ntpTimestamp === 0n) {
-    report.ntpTimestamp = ntpTime();
-    report.rtpTimestamp = packet.timestamp;
-  }
-  // werift starts a sender's report loop from its sendRtp; the loop runs once, until the sender stops.
-  if (!sender.rtcpRunning) void sender.runRtcp();
-  return sendSrtp(dtls as unknown as DtlsInternals, packet.payload, header) ?? dtls.sendRtp(packet.payload, header);
-}
-
-/** The parts of werift's DTLS transport, ICE connection and candidate pair the direct send path touches. */
-interface DtlsInternals {
-  srtp?: { encrypt(payload: Buffer, header: RtpHeader): Buffer };
-  bytesSent: number;
-  packetsSent: number;
-  iceTransport?: {
-    connection?: {
-      nominated?: {
-        remoteAddr: readonly [string, number];
-        packetsSent: number;
-        bytesSent: number;
-        protocol?: { transport?: { type?: string; closed?: boolean; socket?: Socket } };
-      };
-      canSendApplicationData?: () => boolean;
-    };
-  };
-}
-
-/**
- * Encrypts and sends one RTP packet on the line's nominated UDP pair, as werift's `RTCDtlsTransport.sendRtp` does
- * (same SRTP session, same counters on the transport and the pair) but without the four nested async functions
- * between it and the socket (transport, ICE connection, STUN protocol, UDP transport): a promise chain per packet
- * that cost more than the encryption. Returns undefined, for werift's own path, whenever anything is not as
- * expected: no nominated pair yet, consent not fresh, a TCP or TURN pair, a host name instead of an address.
- */
-function sendSrtp(dtls: DtlsInternals, payload: Buffer, header: RtpHeader): Promise<void> | undefined {
-  const connection = dtls.iceTransport?.connection;
-  const pair = connection?.nominated;
-  const transport = pair?.protocol?.transport;
-  const socket = transport?.socket;
-  if (!pair || !socket || transport.type !== 'udp' || transport.closed || !dtls.srtp) return undefined;
-  if (connection.canSendApplicationData?.() !== true) return undefined;
-  const [address, port] = pair.remoteAddr;
-  if (isIP(address) === 0) return undefined;
-  const encrypted = dtls.srtp.encrypt(payload, header);
-  dtls.bytesSent += encrypted.length;
-  dtls.packetsSent++;
-  pair.packetsSent++;
-  pair.bytesSent += encrypted.length;
-  // No callback, as werift sends to an address: Node then drops a failed send silently, like a lost packet.
-  socket.send(encrypted, port, address);
-  return Promise.resolve();
 }
 
 export class WeriftAgentLine implements AgentLineTransport {
@@ -358,10 +264,12 @@ export class WeriftAgentLine implements AgentLineTransport {
     // instead of creating a receive-only one.
     const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
     withoutDefaultStun(pc, this.options.iceServers);
+    const receive = (rtp: RtpPacket) => {
+      if (this.pc === pc) this.receive(rtp);
+    };
+    // What werift still delivers itself (the first packet of a stream, anything unusual) comes through the track.
     transceiver.onTrack.subscribe((track: MediaStreamTrack) => {
-      track.onReceiveRtp.subscribe((rtp) => {
-        if (this.pc === pc) this.receive(rtp);
-      });
+      track.onReceiveRtp.subscribe(receive);
     });
     pc.onIceCandidate.subscribe((candidate) => {
       if (this.pc !== pc) return;
@@ -372,6 +280,7 @@ export class WeriftAgentLine implements AgentLineTransport {
     });
     pc.connectionStateChange.subscribe((state) => {
       if (this.pc !== pc || this.closed || state === this.lastState) return;
+      if (state === 'connected') receiveRtpDirectly(pc, transceiver, receive);
       if (state === 'connected' || state === 'disconnected' || state === 'failed') {
         this.lastState = state;
         this.hooks.state(state);

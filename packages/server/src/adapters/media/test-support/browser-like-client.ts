@@ -15,7 +15,8 @@ import { OpusDecoder, OpusEncoder } from '../opus.js';
 import { DtmfDetector, DtmfSendQueue, decodeTelephoneEvent, rescaleTelephoneEvent } from '../rfc4733.js';
 import { originSessionId, withOrigin } from '../sdp.js';
 import { sineWave } from '../tone.js';
-import { kickRestartedIce, sendRtpPacket, weriftPeerConfig, withoutDefaultStun } from '../werift-line.js';
+import { sendRtpPacket } from '../werift-direct-rtp.js';
+import { kickRestartedIce, weriftPeerConfig, withoutDefaultStun } from '../werift-line.js';
 
 export interface BrowserLikeClientOptions {
   /** The audio codecs it offers, in order (default Opus then PCMU, as the SDK's browser does). */
