@@ -25,6 +25,8 @@ import { threadTimes } from './thread-times.js';
  */
 const STEPS: readonly number[] = parseSteps(process.env.BENCH_MEDIA_STEPS) ?? [25, 50, 100, 150, 200];
 const REPETITIONS = 3;
+/** After new lines connected, before the first repetition (see where it is used). */
+const SETTLE_MS = 5000;
 /** After bridging, before measuring: jitter buffers and the first-packet path settle. */
 const WARM_MS = 1000;
 const WINDOW_MS = 5000;
@@ -540,6 +542,9 @@ async function run(progress: (line: string) => void): Promise<BenchmarkResult> {
       progress(
         `${open} lines connected (${needed.length} new in ${((performance.now() - connectStarted) / 1000).toFixed(1)} s)`,
       );
+      // Lines connect by the hundred here, where agents check in over minutes: the old generation's first major
+      // collections after that many DTLS handshakes pause both processes for 17–28 ms, which is not a call's cost.
+      await sleep(SETTLE_MS);
       const runs: Figures[] = [];
       for (let rep = 1; rep <= REPETITIONS; rep++) {
         const figures = await repetition(engine, load, calls);

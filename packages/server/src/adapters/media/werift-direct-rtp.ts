@@ -125,7 +125,8 @@ interface ReceiveInternals {
     readonly trackBySSRC: Record<number, unknown>;
     readonly remoteStreams: Record<number, { add(packet: RtpPacket): void } | undefined>;
     readonly receiverTWCC?: unknown;
-    readonly twccEnabled?: unknown;
+    /** What werift's `twccEnabled` getter reads (through a lookup that allocates on every call). */
+    readonly codecArray: readonly { readonly rtcpFeedback: readonly { readonly type: string }[] }[];
     rtcpRunning: boolean;
     runRtcp(): Promise<void>;
   };
@@ -192,6 +193,8 @@ export function receiveRtpDirectly(
   }
 }
 
+const isTransportCc = (feedback: { readonly type: string }) => feedback.type === 'transport-cc';
+
 function receiveDirect(
   { router, receiver, dtls }: ReceiveInternals,
   connection: IceConnectionInternals,
@@ -212,7 +215,7 @@ function receiveDirect(
   const stream = receiver.remoteStreams[ssrc];
   const codec = receiver.codecs[second & 0x7f];
   if (router.ssrcTable[ssrc] !== receiver || !receiver.trackBySSRC[ssrc] || !stream || !codec) return false;
-  if (receiver.receiverTWCC || receiver.twccEnabled) return false;
+  if (receiver.receiverTWCC || receiver.codecArray[0]?.rtcpFeedback.some(isTransportCc)) return false;
   const name = codec.name.toLowerCase();
   if (name === 'rtx' || name === 'red') return false;
 
