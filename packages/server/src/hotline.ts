@@ -144,7 +144,7 @@ export function createHotline(config: ServerConfig, options: HotlineOptions): Ho
     engine && webcall.enabled
       ? new WebCallers({ calls, engine, storage, clock, ids, log: options.log, limits: webcall })
       : undefined;
-  const metrics = new HotlineMetrics(() => agents.countByStatus());
+  const metrics = new HotlineMetrics(() => agents.countByStatus(), media ? () => media.snapshot() : undefined);
   const wallboard = new WallboardService({ storage, clock, agents, calls, log: options.log });
   agents.recover();
   calls.recover();

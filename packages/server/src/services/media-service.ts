@@ -4,6 +4,7 @@ import type {
   Conference,
   IceCandidateInit,
   MediaEngine,
+  MediaEngineStats,
   VirtualParty,
   VirtualPartyPrompt,
 } from '../adapters/media/media-engine.js';
@@ -60,6 +61,10 @@ interface LineOwner {
   send(frame: ServerFrame): void;
 }
 
+export interface MediaSnapshot extends MediaEngineStats {
+  readonly agentLines: { readonly connected: number; readonly failed: number };
+}
+
 /**
  * Media for agents and calls. Each agent has one media line (a WebRTC peer connection to the engine), opened by
  * the browser's offer over the live channel and kept for the whole check-in, so answering a call only re-points
@@ -101,6 +106,17 @@ export class MediaService implements CallMedia {
     deps.agents.onStatusChange((instanceId, agentId, agent) => {
       if (agent.status === AgentBarStatus.AgentCheckout) void this.closeLine(instanceId, agentId);
     });
+  }
+
+  /** For metrics: the engine's counters, and how many agents' lines are up and how many failed (and not yet back). */
+  snapshot(): MediaSnapshot {
+    let connected = 0;
+    let failed = 0;
+    for (const state of this.lineStates.values()) {
+      if (state === 'connected') connected++;
+      else failed++;
+    }
+    return { ...this.deps.engine.stats(), agentLines: { connected, failed } };
   }
 
   /** The browser's offer: answers it (opening or renegotiating the agent's line) and makes this channel the owner. */

@@ -1,5 +1,6 @@
 import { AgentBarStatus } from '@openhotline/protocol';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { MediaSnapshot } from './media-service.js';
 
 /**
  * Prometheus metrics of one server. A registry per server (not prom-client's global one), so tests that run
@@ -43,8 +44,88 @@ export class HotlineMetrics {
     registers: [this.registry],
   });
 
-  constructor(private readonly countAgents: () => Map<AgentBarStatus, number>) {
+  /**
+   * @param media the media service's snapshot, when media is on: read at each scrape. Node's default metrics come
+   *   with it, and two of them matter most to audio: `nodejs_gc_duration_seconds` and `nodejs_eventloop_lag_*`
+   *   (every packet that arrives during a pause waits it out; docs/media.md#benchmark).
+   */
+  constructor(
+    private readonly countAgents: () => Map<AgentBarStatus, number>,
+    media?: () => MediaSnapshot,
+  ) {
     collectDefaultMetrics({ register: this.registry });
+    if (media) this.registerMedia(media);
+  }
+
+  /**
+   * The media engine's figures. Its counters only grow, so they are Prometheus counters, set from the engine's
+   * totals at each scrape rather than counted twice.
+   */
+  private registerMedia(media: () => MediaSnapshot): void {
+    const registers = [this.registry];
+    let snapshot: MediaSnapshot | undefined;
+    // One snapshot per scrape, taken by the first of these to be collected.
+    const take = () => {
+      snapshot ??= media();
+      queueMicrotask(() => {
+        snapshot = undefined;
+      });
+      return snapshot;
+    };
+    const gauge = (name: string, help: string, value: (s: MediaSnapshot) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(value(take()));
+        },
+      });
+    const total = (name: string, help: string, value: (s: MediaSnapshot) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(value(take()));
+        },
+      });
+    gauge(
+      'openhotline_media_endpoints',
+      'Media endpoints: agent lines, web callers, virtual parties',
+      (s) => s.endpoints,
+    );
+    gauge('openhotline_media_bridges', 'Two-party media bridges', (s) => s.bridges);
+    gauge('openhotline_media_conferences', 'Conference mixes', (s) => s.conferences);
+    gauge('openhotline_media_recordings', 'Recordings in progress', (s) => s.recordings);
+    new Gauge({
+      name: 'openhotline_media_agent_lines',
+      help: "Agents' media lines by state: connected, or failed and waiting for the browser's new offer",
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        const { agentLines } = take();
+        this.set({ state: 'connected' }, agentLines.connected);
+        this.set({ state: 'failed' }, agentLines.failed);
+      },
+    });
+    total('openhotline_media_packets_received_total', 'RTP packets received from endpoints', (s) => s.packetsIn);
+    total(
+      'openhotline_media_packets_relayed_total',
+      'RTP packets relayed unchanged to a bridged endpoint of the same codec',
+      (s) => s.packetsRelayed,
+    );
+    total(
+      'openhotline_media_frames_decoded_total',
+      'Audio frames decoded (mixing, recording, taps, transcoding)',
+      (s) => s.framesDecoded,
+    );
+    total(
+      'openhotline_media_frames_encoded_total',
+      'Audio frames encoded (conference mixes, transcoding)',
+      (s) => s.framesEncoded,
+    );
   }
 
   /** Gauges computed from live state are set just before a scrape. */

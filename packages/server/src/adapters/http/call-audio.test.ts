@@ -233,3 +233,50 @@ describe('an agent calling out', () => {
     expect(share(client.heard(), ringbackHz)).toBeLessThan(0.05);
   }, 40_000);
 });
+
+describe('the media engine on /metrics', () => {
+  /** One sample of a metric from the Prometheus text (no labels unless given), or undefined. */
+  async function scrape(): Promise<(name: string) => number | undefined> {
+    const text = await (await fetch(`${center?.server.url}/metrics`)).text();
+    return (name) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      return line === undefined ? undefined : Number(line.slice(name.length + 1));
+    };
+  }
+
+  it('shows the agent line, the call’s bridge and its packets, and the bridge gone after hang-up', async () => {
+    const { alice, center } = await aliceOnTheLine();
+    await alice.waitFor('AgentJoinChannel');
+    const idle = await scrape();
+    expect(idle('openhotline_media_agent_lines{state="connected"}')).toBe(1);
+    expect(idle('openhotline_media_agent_lines{state="failed"}')).toBe(0);
+    expect(idle('openhotline_media_bridges')).toBe(0);
+
+    const connId = await center.placeCall('13812345678');
+    await alice.waitFor('AgentRinging');
+    await alice.post(`/v1/agent/calls/${connId}/answer`);
+    await listen(500);
+    const first = await scrape();
+    await listen(1000);
+    const second = await scrape();
+    // The agent's line and the virtual customer, bridged; the browser's Opus transcoded to the customer's PCMU.
+    expect(second('openhotline_media_endpoints')).toBe(2);
+    expect(second('openhotline_media_bridges')).toBe(1);
+    const received =
+      (second('openhotline_media_packets_received_total') ?? 0) -
+      (first('openhotline_media_packets_received_total') ?? 0);
+    // Both ends speak 50 packets a second.
+    expect(received).toBeGreaterThan(60);
+    expect(second('openhotline_media_frames_decoded_total')).toBeGreaterThan(
+      first('openhotline_media_frames_decoded_total') ?? 0,
+    );
+    expect(second('openhotline_media_frames_encoded_total')).toBeGreaterThan(0);
+    // Node's own: the collector pauses every packet waits out.
+    expect(second('nodejs_gc_duration_seconds_count{kind="minor"}')).toBeGreaterThan(0);
+
+    await alice.post(`/v1/agent/calls/${connId}/hangup`);
+    const after = await scrape();
+    expect(after('openhotline_media_bridges')).toBe(0);
+    expect(after('openhotline_media_endpoints')).toBe(1);
+  }, 30_000);
+});
