@@ -173,6 +173,32 @@ describe('status rows written behind by a worker thread', () => {
   });
 });
 
+describe('a status change after storage closed', () => {
+  it('is reported as not written, names the agent, and touches nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openhotline-write-behind-'));
+    const failures: string[] = [];
+    const storage = openSqliteStorage(join(dir, 'hotline.db'), { onWriteFailure: (message) => failures.push(message) });
+    try {
+      seed(storage, 'i1');
+      writeBurst(storage, 'i1', 'a1', 1);
+      storage.close();
+      writeBurst(storage, 'i1', 'a2', 1);
+      // Nothing is scheduled that could fail later.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(failures).toEqual(['status change of i1/a2 after storage closed: not written']);
+      const reopened = openSqliteStorage(join(dir, 'hotline.db'));
+      try {
+        expect(reopened.stateHistory.list('i1', 'a1', { limit: 10 })).toHaveLength(1);
+        expect(reopened.stateHistory.list('i1', 'a2', { limit: 10 })).toHaveLength(0);
+      } finally {
+        reopened.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('status rows of an in-memory database', () => {
   it('are written on this thread (a worker cannot share the database) and seen by the next read', () => {
     const storage = openSqliteStorage(':memory:');

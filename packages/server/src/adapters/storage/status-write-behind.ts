@@ -235,6 +235,15 @@ export function withStatusWriteBehind(
   let postTimer: NodeJS.Timeout | undefined;
   let postImmediate: NodeJS.Immediate | undefined;
   let closing = false;
+  let closed = false;
+  /**
+   * After close nothing is written (the database is gone): a late change, from a timer that outlived the server,
+   * is reported as what it is rather than as a failed write.
+   */
+  const refusedAfterClose = (instanceId: string, agentId: string): boolean => {
+    if (closed) report(`status change of ${instanceId}/${agentId} after storage closed: not written`);
+    return closed;
+  };
 
   const upsertRuntime = db.prepare(statements.upsertRuntime);
   const appendSegment = db.prepare(statements.appendHistorySegment);
@@ -374,6 +383,7 @@ export function withStatusWriteBehind(
       get: settled(agentRuntime.get.bind(agentRuntime)),
       listAll: settled(agentRuntime.listAll.bind(agentRuntime)),
       put(record) {
+        if (refusedAfterClose(record.instanceId, record.agentId)) return;
         enqueueRuntime(record.instanceId, record.agentId, record);
         schedulePost();
       },
@@ -381,6 +391,7 @@ export function withStatusWriteBehind(
     },
     stateHistory: {
       append(instanceId, agentId, entries) {
+        if (refusedAfterClose(instanceId, agentId)) return;
         for (const entry of entries) enqueueHistory(instanceId, agentId, entry);
         schedulePost();
       },
@@ -390,6 +401,7 @@ export function withStatusWriteBehind(
     skillGroups: { ...bindAll(skillGroups), remove: settled(skillGroups.remove.bind(skillGroups)) },
     instances: { ...bindAll(instances), remove: settled(instances.remove.bind(instances)) },
     writeStatus(instanceId, agentId, runtime, entry) {
+      if (refusedAfterClose(instanceId, agentId)) return;
       enqueueRuntime(instanceId, agentId, runtime);
       if (entry) enqueueHistory(instanceId, agentId, entry);
       schedulePost();
@@ -399,8 +411,10 @@ export function withStatusWriteBehind(
       return storage.transaction(fn);
     },
     close() {
+      if (closed) return;
       settle();
       closing = true;
+      closed = true;
       if (worker) {
         worker.postMessage('close');
         worker = undefined;

@@ -38,7 +38,8 @@ export interface Storage {
    * Records one status change of an agent: its runtime row becomes `runtime`, and `entry` (when its status or break
    * reason changed) is appended to its state history. A file database writes these behind, in batches, on a worker
    * thread (reads still see them at once), so they are not part of an enclosing transaction. A row that cannot be
-   * written (its instance was removed meanwhile) is dropped and reported; the others are written.
+   * written (its instance was removed meanwhile) is dropped and reported; the others are written. A change after
+   * `close()` is reported as not written, and nothing is attempted.
    *
    * `runtime` is kept as given until it is written, not copied (this runs on every status change): the caller must
    * never change it afterwards. The agent service hands over its states, which are never changed in place.
