@@ -66,10 +66,12 @@ export class HotlineMetrics {
     let snapshot: MediaSnapshot | undefined;
     // One snapshot per scrape, taken by the first of these to be collected.
     const take = () => {
-      snapshot ??= media();
-      queueMicrotask(() => {
-        snapshot = undefined;
-      });
+      if (!snapshot) {
+        snapshot = media();
+        queueMicrotask(() => {
+          snapshot = undefined;
+        });
+      }
       return snapshot;
     };
     const gauge = (name: string, help: string, value: (s: MediaSnapshot) => number) =>

@@ -137,6 +137,8 @@ interface ReceiveInternals {
     packetsReceived: number;
     readonly iceTransport?: { readonly connection?: IceConnectionInternals };
   };
+  /** The DTLS transport's ICE connection, whose nominated pair counts what arrives on its socket. */
+  readonly connection: IceConnectionInternals;
 }
 
 interface IceConnectionInternals {
@@ -181,23 +183,27 @@ export function receiveRtpDirectly(
   onRtp: (rtp: RtpPacket) => void,
 ): void {
   applyReceiveHook();
+  const dtls = transceiver.dtlsTransport as unknown as ReceiveInternals['dtls'];
+  const connection = dtls.iceTransport?.connection;
+  if (!connection) return;
   const internals: ReceiveInternals = {
     router: (pc as unknown as { router: ReceiveInternals['router'] }).router,
     receiver: transceiver.receiver as unknown as ReceiveInternals['receiver'],
-    dtls: transceiver.dtlsTransport as unknown as ReceiveInternals['dtls'],
+    dtls,
+    connection,
   };
-  const connection = internals.dtls.iceTransport?.connection;
-  for (const protocol of connection?.protocols ?? []) {
+  for (const protocol of connection.protocols ?? []) {
     if (!(protocol instanceof StunProtocol) || directReceivers.has(protocol)) continue;
-    directReceivers.set(protocol, (data) => receiveDirect(internals, connection!, protocol, data, onRtp));
+    directReceivers.set(protocol, (data) => receiveDirect(internals, protocol, data, onRtp));
   }
 }
 
+/** Codecs werift unwraps before the track (retransmissions, redundant audio): left to werift. */
+const RTX_OR_RED = /^(rtx|red)$/i;
 const isTransportCc = (feedback: { readonly type: string }) => feedback.type === 'transport-cc';
 
 function receiveDirect(
-  { router, receiver, dtls }: ReceiveInternals,
-  connection: IceConnectionInternals,
+  { router, receiver, dtls, connection }: ReceiveInternals,
   protocol: object,
   data: Buffer,
   onRtp: (rtp: RtpPacket) => void,
@@ -216,8 +222,7 @@ function receiveDirect(
   const codec = receiver.codecs[second & 0x7f];
   if (router.ssrcTable[ssrc] !== receiver || !receiver.trackBySSRC[ssrc] || !stream || !codec) return false;
   if (receiver.receiverTWCC || receiver.codecArray[0]?.rtcpFeedback.some(isTransportCc)) return false;
-  const name = codec.name.toLowerCase();
-  if (name === 'rtx' || name === 'red') return false;
+  if (RTX_OR_RED.test(codec.name)) return false;
 
   // What werift counts on the way in: the nominated pair (when the packet came on its socket) and the transport.
   const pair = connection.nominated;

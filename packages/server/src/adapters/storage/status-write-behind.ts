@@ -234,7 +234,6 @@ export function withStatusWriteBehind(
   let posted = 0;
   let postTimer: NodeJS.Timeout | undefined;
   let postImmediate: NodeJS.Immediate | undefined;
-  let closing = false;
   let closed = false;
   /**
    * After close nothing is written (the database is gone): a late change, from a timer that outlived the server,
@@ -263,7 +262,7 @@ export function withStatusWriteBehind(
   });
   worker?.on('error', (error) => abandon(`status writer failed: ${error.message}`));
   worker?.on('exit', (code) => {
-    if (!closing) abandon(`status writer exited (${code})`);
+    if (!closed) abandon(`status writer exited (${code})`);
   });
   // The worker must not keep the process alive on its own; the server's close() settles it.
   worker?.unref();
@@ -413,7 +412,6 @@ export function withStatusWriteBehind(
     close() {
       if (closed) return;
       settle();
-      closing = true;
       closed = true;
       if (worker) {
         worker.postMessage('close');
