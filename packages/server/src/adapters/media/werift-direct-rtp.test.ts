@@ -2,9 +2,10 @@ import { createSocket } from 'node:dgram';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RtcpPacket, RtcpRrPacket } from 'werift';
 import type { MediaEngine } from './media-engine.js';
+import { SRTP_AES128_CM_HMAC_SHA1_80 } from './srtp-aes-cm.js';
 import { BrowserLikeClient, connectClient, sleep, waitFor } from './test-support/browser-like-client.js';
 import { toneEnergy } from './tone.js';
-import { directlyReceivedPackets } from './werift-direct-rtp.js';
+import { aesCmSrtpPackets, directlyReceivedPackets } from './werift-direct-rtp.js';
 import { createWeriftMediaEngine } from './werift-engine.js';
 
 /**
@@ -33,19 +34,32 @@ afterEach(async () => {
 
 /**
  * Over `ms`, with the line as the engine's only speaking endpoint: every packet the engine received came the direct
- * way, and about as many as the client sent (50 a second; a busy machine may delay a few past the window).
+ * way, about as many as the client sent (50 a second; a busy machine may delay a few past the window), and each was
+ * decrypted by the engine's AES-CM transform (srtp-aes-cm.ts).
  */
 async function expectAllDirect(ms: number): Promise<void> {
   const packetsIn = engine.stats().packetsIn;
   const direct = directlyReceivedPackets();
+  const aesCm = aesCmSrtpPackets();
   await sleep(ms);
   const got = engine.stats().packetsIn - packetsIn;
   expect(got).toBeGreaterThan((ms / 20) * 0.6);
   expect(directlyReceivedPackets() - direct).toBe(got);
+  expect(aesCmSrtpPackets() - aesCm).toBeGreaterThanOrEqual(got);
+}
+
+/** The SRTP protection profile the client's DTLS handshake settled on (werift's, as the DTLS server here). */
+function clientSrtpProfile(): number | undefined {
+  const dtls = client.pc.getTransceivers()[0]?.dtlsTransport as unknown as {
+    dtls?: { srtp: { srtpProfile?: number } };
+  };
+  return dtls.dtls?.srtp.srtpProfile;
 }
 
 describe('an agent line’s RTP, received directly', () => {
   it('arrives the direct way once the line is connected, and reaches whoever the line is bridged to', async () => {
+    // werift offers AES-GCM first; the line's handshake settles on AES-CM all the same.
+    expect(clientSrtpProfile()).toBe(SRTP_AES128_CM_HMAC_SHA1_80);
     // The stream's first packet goes through werift (its receiver sets up the stream's statistics).
     await sleep(200);
     await expectAllDirect(1000);

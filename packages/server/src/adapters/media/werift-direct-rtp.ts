@@ -1,6 +1,7 @@
 import type { Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { ntpTime, type RTCPeerConnection, type RTCRtpTransceiver, RtpHeader, RtpPacket, StunProtocol } from 'werift';
+import { AesCmSrtpTransform, type RtpHeaderFields, SRTP_AES128_CM_HMAC_SHA1_80 } from './srtp-aes-cm.js';
 
 /**
  * RTP in and out of a werift transceiver without werift's per-packet plumbing, for an audio line that negotiated
@@ -51,13 +52,13 @@ export function sendRtpPacket(
   const { sender } = transceiver;
   const dtls = sender.dtlsTransport;
   if (dtls?.state !== 'connected') return Promise.resolve();
-  const header = new RtpHeader({
+  const header: RtpHeaderFields = {
     payloadType,
     sequenceNumber: packet.sequenceNumber,
     timestamp: packet.timestamp,
     marker: packet.marker,
     ssrc: sender.ssrc,
-  });
+  };
   const report = sender as unknown as SenderReportState;
   report.packetCount = (report.packetCount + 1) >>> 0;
   report.octetCount += packet.payload.length;
@@ -67,12 +68,15 @@ export function sendRtpPacket(
   }
   // werift starts a sender's report loop from its sendRtp; the loop runs once, until the sender stops.
   if (!sender.rtcpRunning) void sender.runRtcp();
-  return sendSrtp(dtls as unknown as DtlsInternals, packet.payload, header) ?? dtls.sendRtp(packet.payload, header);
+  return (
+    sendSrtp(dtls as unknown as DtlsInternals, packet.payload, header) ??
+    dtls.sendRtp(packet.payload, new RtpHeader(header))
+  );
 }
 
 /** The parts of werift's DTLS transport, ICE connection and candidate pair the direct send path touches. */
 interface DtlsInternals {
-  srtp?: { encrypt(payload: Buffer, header: RtpHeader): Buffer };
+  srtp?: WeriftSrtpSession;
   bytesSent: number;
   packetsSent: number;
   iceTransport?: {
@@ -95,7 +99,7 @@ interface DtlsInternals {
  * that cost more than the encryption. Returns undefined, for werift's own path, whenever anything is not as
  * expected: no nominated pair yet, consent not fresh, a TCP or TURN pair, a host name instead of an address.
  */
-function sendSrtp(dtls: DtlsInternals, payload: Buffer, header: RtpHeader): Promise<void> | undefined {
+function sendSrtp(dtls: DtlsInternals, payload: Buffer, header: RtpHeaderFields): Promise<void> | undefined {
   const connection = dtls.iceTransport?.connection;
   const pair = connection?.nominated;
   const transport = pair?.protocol?.transport;
@@ -104,7 +108,7 @@ function sendSrtp(dtls: DtlsInternals, payload: Buffer, header: RtpHeader): Prom
   if (connection.canSendApplicationData?.() !== true) return undefined;
   const [address, port] = pair.remoteAddr;
   if (isIP(address) === 0) return undefined;
-  const encrypted = dtls.srtp.encrypt(payload, header);
+  const encrypted = encryptRtp(dtls.srtp, payload, header);
   dtls.bytesSent += encrypted.length;
   dtls.packetsSent++;
   pair.packetsSent++;
@@ -112,6 +116,106 @@ function sendSrtp(dtls: DtlsInternals, payload: Buffer, header: RtpHeader): Prom
   // No callback, as werift sends to an address: Node then drops a failed send silently, like a lost packet.
   socket.send(encrypted, port, address);
   return Promise.resolve();
+}
+
+// ---- SRTP ---------------------------------------------------------------------------------------------------
+
+/** werift's per-SSRC rollover state (RFC 3711 §3.3.1), which both its transform and ours keep up to date. */
+interface RolloverState {
+  ssrc: number;
+  rolloverCounter: number;
+  lastSequenceNumber: number;
+  rolloverHasProcessed?: boolean;
+}
+
+/** One direction of werift's SRTP session (its `SrtpContext`: session keys derived, rollover state per SSRC). */
+interface WeriftSrtpContext {
+  readonly profile: number;
+  readonly srtpSessionKey: Buffer;
+  readonly srtpSessionSalt: Buffer;
+  readonly srtpSessionAuthTag: Buffer;
+  readonly srtpSSRCStates: Record<number, RolloverState | undefined>;
+  getSrtpSsrcState(ssrc: number): RolloverState;
+  updateRolloverCount(sequenceNumber: number, state: RolloverState): void;
+}
+
+/** werift's SRTP session of a DTLS transport. */
+interface WeriftSrtpSession {
+  readonly localContext: WeriftSrtpContext;
+  readonly remoteContext: WeriftSrtpContext;
+  encrypt(payload: Buffer, header: RtpHeader): Buffer;
+  decrypt(packet: Buffer): Buffer;
+}
+
+/** Our AES-CM transform per werift context (null: another profile, left to werift); a new handshake, new contexts. */
+const aesCmTransforms = new WeakMap<WeriftSrtpContext, AesCmSrtpTransform | null>();
+
+/** Packets protected or unprotected by our AES-CM transform, for the tests (werift's would work as well). */
+let aesCmPackets = 0;
+export const aesCmSrtpPackets = (): number => aesCmPackets;
+
+function aesCmTransformOf(context: WeriftSrtpContext): AesCmSrtpTransform | null {
+  let transform = aesCmTransforms.get(context);
+  if (transform === undefined) {
+    transform =
+      context.profile === SRTP_AES128_CM_HMAC_SHA1_80
+        ? new AesCmSrtpTransform(context.srtpSessionKey, context.srtpSessionSalt, context.srtpSessionAuthTag)
+        : null;
+    aesCmTransforms.set(context, transform);
+  }
+  return transform;
+}
+
+/**
+ * The DTLS handshake of this transceiver's transport will offer (or, as the server, accept) AES_CM_128_HMAC_SHA1_80
+ * alone, the profile every WebRTC endpoint must implement (RFC 8827 §6.5), so that its packets go through
+ * srtp-aes-cm.ts instead of a native cipher object per packet. werift offers AES-GCM first, and a DTLS server that
+ * prefers it (werift itself, as the tests' and the benchmark's peers are) picks it. Call before the transport
+ * starts (after the remote description is set); a connected transport keeps its profile until its next handshake.
+ */
+export function negotiateAesCmSrtp(transceiver: RTCRtpTransceiver): void {
+  (transceiver.dtlsTransport as unknown as { srtpProfiles: number[] }).srtpProfiles = [SRTP_AES128_CM_HMAC_SHA1_80];
+}
+
+/** Encrypts as werift's session would, with the same per-SSRC rollover state, through ours for AES-CM. */
+function encryptRtp(srtp: WeriftSrtpSession, payload: Buffer, header: RtpHeaderFields): Buffer {
+  const context = srtp.localContext;
+  const transform = aesCmTransformOf(context);
+  if (!transform) return srtp.encrypt(payload, new RtpHeader(header));
+  const state = context.getSrtpSsrcState(header.ssrc);
+  context.updateRolloverCount(header.sequenceNumber, state);
+  aesCmPackets++;
+  return transform.protect(header, payload, state.rolloverCounter);
+}
+
+/**
+ * Decrypts as werift's session would, through ours for AES-CM: the rollover state moves on only for a packet that
+ * authenticates (a forged one must not move it). Undefined for a packet to drop.
+ */
+function decryptRtp(srtp: WeriftSrtpSession, data: Buffer): Buffer | undefined {
+  const context = srtp.remoteContext;
+  const transform = aesCmTransformOf(context);
+  if (!transform) {
+    try {
+      return srtp.decrypt(data);
+    } catch {
+      return undefined;
+    }
+  }
+  const ssrc = data.readUInt32BE(8);
+  const state = context.srtpSSRCStates[ssrc] ?? { ssrc, rolloverCounter: 0, lastSequenceNumber: 0 };
+  const { rolloverCounter, lastSequenceNumber, rolloverHasProcessed } = state;
+  context.updateRolloverCount(data.readUInt16BE(2), state);
+  const plain = transform.unprotect(data, state.rolloverCounter);
+  if (!plain) {
+    state.rolloverCounter = rolloverCounter;
+    state.lastSequenceNumber = lastSequenceNumber;
+    state.rolloverHasProcessed = rolloverHasProcessed;
+    return undefined;
+  }
+  context.srtpSSRCStates[ssrc] = state;
+  aesCmPackets++;
+  return plain;
 }
 
 // ---- receiving ----------------------------------------------------------------------------------------------
@@ -132,7 +236,7 @@ interface ReceiveInternals {
   };
   readonly dtls: {
     readonly state: string;
-    readonly srtp?: { decrypt(packet: Buffer): Buffer };
+    readonly srtp?: WeriftSrtpSession;
     bytesReceived: number;
     packetsReceived: number;
     readonly iceTransport?: { readonly connection?: IceConnectionInternals };
@@ -232,11 +336,13 @@ function receiveDirect(
   }
   dtls.bytesReceived += data.length;
   dtls.packetsReceived++;
+  // Failed authentication or a malformed packet: dropped, as werift drops it.
+  const plain = decryptRtp(dtls.srtp, data);
+  if (!plain) return true;
   let rtp: RtpPacket;
   try {
-    rtp = RtpPacket.deSerialize(dtls.srtp.decrypt(data));
+    rtp = RtpPacket.deSerialize(plain);
   } catch {
-    // Failed authentication or a malformed packet: dropped, as werift drops it.
     return true;
   }
   stream.add(rtp);

@@ -11,7 +11,7 @@ import type { IceCandidateInit, MediaEngine, MediaEngineEvents } from './media-e
 import { sleep, waitFor } from './test-support/browser-like-client.js';
 import { sineWave, toneEnergy } from './tone.js';
 import { encodeWav } from './wav.js';
-import { directlyReceivedPackets } from './werift-direct-rtp.js';
+import { aesCmSrtpPackets, directlyReceivedPackets } from './werift-direct-rtp.js';
 import { createWeriftMediaEngine } from './werift-engine.js';
 
 /**
@@ -275,11 +275,23 @@ describe.skipIf(!existsSync(CHROMIUM))('an agent line with Chromium as the brows
     await untilBrowserHears(page, 1000);
     await expectMostlySoon(page, 1000);
     const directBefore = directlyReceivedPackets();
+    const aesCmBefore = aesCmSrtpPackets();
     customer.clearHeard();
     await sleep(800);
     expect(windowedEnergy(customer.heard(), 440)).toBeGreaterThan(0.6);
-    // Chromium's packets take the engine's direct receive path (werift-direct-rtp.ts), after the restart too.
+    // Chromium's packets take the engine's direct receive path (werift-direct-rtp.ts), after the restart too, with
+    // the SRTP profile the engine's own AES-CM transform handles (srtp-aes-cm.ts), in both directions.
     expect(directlyReceivedPackets() - directBefore).toBeGreaterThan(30);
+    expect(aesCmSrtpPackets() - aesCmBefore).toBeGreaterThan(60);
+    const srtpCipher = await page.evaluate(async () => {
+      const stats = await (window as unknown as { pc: RTCPeerConnection }).pc.getStats();
+      let cipher: string | undefined;
+      stats.forEach((report: { type: string; srtpCipher?: string }) => {
+        if (report.type === 'transport') cipher = report.srtpCipher;
+      });
+      return cipher;
+    });
+    expect(srtpCipher).toBe('SRTP_AES128_CM_HMAC_SHA1_80');
     expect(rtpmaps(answers.at(-1)!)).toEqual(rtpmaps(answers[0]!));
     // Opus to a PCMU customer is transcoded both ways.
     expect(engine.stats().framesDecoded).toBeGreaterThan(100);

@@ -18,7 +18,7 @@ import {
   summarizeOffer,
   withOrigin,
 } from './sdp.js';
-import { receiveRtpDirectly, sendRtpPacket } from './werift-direct-rtp.js';
+import { negotiateAesCmSrtp, receiveRtpDirectly, sendRtpPacket } from './werift-direct-rtp.js';
 import { applyWeriftFastPaths } from './werift-fast-paths.js';
 
 /**
@@ -35,6 +35,8 @@ import { applyWeriftFastPaths } from './werift-fast-paths.js';
  *   an audio line does not need; receiving goes through five layers of events and a packet copy. Once connected,
  *   packets go both ways between the socket and the line directly (werift-direct-rtp.ts), with werift's SRTP
  *   sessions, SSRCs, counters and RTCP statistics kept.
+ * - It offers AES-GCM first for SRTP, with a native cipher object per packet and direction; lines negotiate
+ *   AES_CM_128_HMAC_SHA1_80, which srtp-aes-cm.ts protects with one AES context per session.
  * - It matches codecs by MIME type only and answers with every match: the chosen audio codec and the
  *   telephone-events are picked from its negotiated list before the answer is made, so the browser sends the one
  *   codec the engine expects.
@@ -170,6 +172,7 @@ export class WeriftAgentLine implements AgentLineTransport {
         throw new MediaError('InvalidSdp', `the offer was refused: ${(error as Error).message}`);
       }
       this.assertCurrent(pc);
+      if (this.transceiver) negotiateAesCmSrtp(this.transceiver);
       this.setRemoteUfrag(offer.iceUfrag);
       this.remoteFingerprint = offer.fingerprint;
       this.remoteSessionId = offer.sessionId;

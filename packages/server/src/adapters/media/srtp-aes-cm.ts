@@ -1,0 +1,224 @@
+import { type Cipher, createCipheriv, hash } from 'node:crypto';
+
+/**
+ * SRTP for RTP packets with the AES_CM_128_HMAC_SHA1_80 protection profile (RFC 3711 §4.1.1 and §4.2.1; profile
+ * 0x0001 of RFC 5764), keeping one AES context per session for its whole life.
+ *
+ * Why not werift's own: Node binds an IV to the cipher object it is created with, so werift creates a native cipher
+ * and a native HMAC per packet and per direction (for AES-GCM, a cipher). At a hundred relayed calls those are
+ * 20,000 native objects a second, each released through a weak callback during a young-generation collection: 1–7
+ * ms of every such pause. AES counter mode is AES of successive counter blocks, XORed with the data; AES of
+ * independent blocks is what ECB mode computes, and it keeps no state from one block to the next, so one ECB
+ * context made when the keys are known encrypts every packet's counter blocks. The HMAC is SHA-1 twice over
+ * keys padded once (RFC 2104), with Node's one-shot hash, which makes no object either.
+ *
+ * Only the transform is here: the session keys (RFC 3711 §4.3) and the rollover counter (§3.3.1) come from the
+ * caller, which for a werift line are werift's, so both can be used on one stream.
+ */
+
+/** The protection profile's number in the DTLS use_srtp extension (RFC 5764 §4.1.2). */
+export const SRTP_AES128_CM_HMAC_SHA1_80 = 0x0001;
+
+const SESSION_KEY_LENGTH = 16;
+const SESSION_SALT_LENGTH = 14;
+const AUTH_KEY_LENGTH = 20;
+/** The tag is the HMAC's first 80 bits. */
+export const AES_CM_AUTH_TAG_LENGTH = 10;
+const RTP_HEADER_LENGTH = 12;
+const AES_BLOCK = 16;
+const SHA1_BLOCK = 64;
+const SHA1_LENGTH = 20;
+const ROC_LENGTH = 4;
+/** Packets a receiver remembers per SSRC to refuse replays (RFC 3711 §3.3.2 asks for at least 64). */
+export const REPLAY_WINDOW = 128;
+/** Room for any RTP packet of one UDP datagram; the scratch buffers grow up to this, once, when needed. */
+const MAX_PACKET_LENGTH = 65_535;
+
+/** What the sender puts in an RTP header this transform writes (version 2, no padding, extension or CSRC). */
+export interface RtpHeaderFields {
+  readonly payloadType: number;
+  readonly sequenceNumber: number;
+  readonly timestamp: number;
+  readonly marker: boolean;
+  readonly ssrc: number;
+}
+
+export class AesCmSrtpTransform {
+  private readonly aes: Cipher;
+  private readonly salt: Buffer;
+  /** Counter blocks of one packet, written in place before each keystream; views of it by block count. */
+  private counterBlocks = Buffer.alloc(AES_BLOCK * 96);
+  private counterViews: Buffer[] = [];
+  /**
+   * The HMAC's inner input: the key XOR ipad, then the authenticated portion and the rollover counter; views of it
+   * by length. Views are kept because a packet's lengths repeat, and a view made per packet was a good part of the
+   * garbage at a hundred calls.
+   */
+  private innerInput = Buffer.alloc(SHA1_BLOCK + 1500);
+  private innerViews: Buffer[] = [];
+  /** Per SSRC received: the highest packet index accepted, and which of the last REPLAY_WINDOW indexes were. */
+  private readonly replay = new Map<number, ReplayWindow>();
+  /** The HMAC's outer input: the key XOR opad, then the inner digest. */
+  private readonly outerInput = Buffer.alloc(SHA1_BLOCK + SHA1_LENGTH);
+
+  constructor(sessionKey: Buffer, sessionSalt: Buffer, authKey: Buffer) {
+    if (sessionKey.length !== SESSION_KEY_LENGTH) throw new RangeError('AES-CM session key must be 16 bytes');
+    if (sessionSalt.length !== SESSION_SALT_LENGTH) throw new RangeError('AES-CM session salt must be 14 bytes');
+    if (authKey.length !== AUTH_KEY_LENGTH) throw new RangeError('HMAC-SHA1 session key must be 20 bytes');
+    this.aes = createCipheriv('aes-128-ecb', sessionKey, null);
+    this.aes.setAutoPadding(false);
+    this.salt = Buffer.from(sessionSalt);
+    for (let i = 0; i < SHA1_BLOCK; i++) {
+      const keyByte = i < AUTH_KEY_LENGTH ? (authKey[i] as number) : 0;
+      this.innerInput[i] = keyByte ^ 0x36;
+      this.outerInput[i] = keyByte ^ 0x5c;
+    }
+  }
+
+  /** The SRTP packet of an RTP header with these fields and this payload, at the stream's rollover counter. */
+  protect(header: RtpHeaderFields, payload: Buffer, rolloverCounter: number): Buffer {
+    const end = RTP_HEADER_LENGTH + payload.length;
+    if (end + AES_CM_AUTH_TAG_LENGTH > MAX_PACKET_LENGTH) throw new RangeError('RTP packet too large for SRTP');
+    const packet = Buffer.allocUnsafe(end + AES_CM_AUTH_TAG_LENGTH);
+    packet[0] = 0x80;
+    packet[1] = (header.marker ? 0x80 : 0) | (header.payloadType & 0x7f);
+    packet.writeUInt16BE(header.sequenceNumber & 0xffff, 2);
+    packet.writeUInt32BE(header.timestamp >>> 0, 4);
+    packet.writeUInt32BE(header.ssrc >>> 0, 8);
+    const keystream = this.keystream(header.ssrc, rolloverCounter, header.sequenceNumber, payload.length);
+    for (let i = 0; i < payload.length; i++)
+      packet[RTP_HEADER_LENGTH + i] = (payload[i] as number) ^ (keystream[i] as number);
+    packet.write(this.authenticate(packet, end, rolloverCounter), end, AES_CM_AUTH_TAG_LENGTH, 'latin1');
+    return packet;
+  }
+
+  /**
+   * Decrypts an SRTP packet at the stream's rollover counter in place, and returns the RTP packet (a view of the
+   * same memory without the tag); undefined, with the packet untouched, when it fails authentication, repeats a
+   * packet index already accepted or older than the replay window (RFC 3711 §3.3.2), or is too short or malformed
+   * to be SRTP. Authenticated before anything is decrypted, and remembered as received only once authenticated.
+   */
+  unprotect(packet: Buffer, rolloverCounter: number): Buffer | undefined {
+    const end = packet.length - AES_CM_AUTH_TAG_LENGTH;
+    if (end < RTP_HEADER_LENGTH || packet.length > MAX_PACKET_LENGTH) return undefined;
+    const first = packet[0] as number;
+    let payloadOffset = RTP_HEADER_LENGTH + 4 * (first & 0x0f);
+    if ((first & 0x10) !== 0) {
+      if (payloadOffset + 4 > end) return undefined;
+      payloadOffset += 4 + 4 * packet.readUInt16BE(payloadOffset + 2);
+    }
+    if (payloadOffset > end) return undefined;
+    const ssrc = packet.readUInt32BE(8);
+    const sequenceNumber = packet.readUInt16BE(2);
+    // The 48-bit packet index: exact in a double.
+    const index = (rolloverCounter >>> 0) * 0x1_0000 + sequenceNumber;
+    const window = this.replay.get(ssrc);
+    if (window && isReplay(window, index)) return undefined;
+    const digest = this.authenticate(packet, end, rolloverCounter);
+    // Compared in time independent of where they differ.
+    let difference = 0;
+    for (let i = 0; i < AES_CM_AUTH_TAG_LENGTH; i++) difference |= digest.charCodeAt(i) ^ (packet[end + i] as number);
+    if (difference !== 0) return undefined;
+    if (window) accept(window, index);
+    else this.replay.set(ssrc, firstAccepted(index));
+    const length = end - payloadOffset;
+    const keystream = this.keystream(ssrc, rolloverCounter, sequenceNumber, length);
+    for (let i = 0; i < length; i++)
+      packet[payloadOffset + i] = (packet[payloadOffset + i] as number) ^ (keystream[i] as number);
+    return packet.subarray(0, end);
+  }
+
+  /**
+   * `length` bytes of keystream for one packet (RFC 3711 §4.1.1): AES of the counter blocks IV, IV + 1, …, where IV
+   * is the session salt XOR the SSRC (bits 64–95 from the right) XOR the packet index (ROC and sequence number,
+   * shifted left 16 bits), and the low 16 bits count the block.
+   */
+  private keystream(ssrc: number, rolloverCounter: number, sequenceNumber: number, length: number): Buffer {
+    const blocks = Math.max(1, Math.ceil(length / AES_BLOCK));
+    if (blocks * AES_BLOCK > this.counterBlocks.length) {
+      this.counterBlocks = Buffer.alloc(blocks * AES_BLOCK);
+      this.counterViews = [];
+    }
+    const counters = this.counterBlocks;
+    const salt = this.salt;
+    counters[0] = salt[0] as number;
+    counters[1] = salt[1] as number;
+    counters[2] = salt[2] as number;
+    counters[3] = salt[3] as number;
+    counters.writeUInt32BE((salt.readUInt32BE(4) ^ ssrc) >>> 0, 4);
+    counters.writeUInt32BE((salt.readUInt32BE(8) ^ rolloverCounter) >>> 0, 8);
+    counters[12] = (salt[12] as number) ^ ((sequenceNumber >>> 8) & 0xff);
+    counters[13] = (salt[13] as number) ^ (sequenceNumber & 0xff);
+    counters[14] = 0;
+    counters[15] = 0;
+    for (let block = 1; block < blocks; block++) {
+      const at = block * AES_BLOCK;
+      for (let i = 0; i < 14; i++) counters[at + i] = counters[i] as number;
+      counters[at + 14] = block >>> 8;
+      counters[at + 15] = block & 0xff;
+    }
+    let view = this.counterViews[blocks];
+    if (!view) {
+      view = counters.subarray(0, blocks * AES_BLOCK);
+      this.counterViews[blocks] = view;
+    }
+    return this.aes.update(view);
+  }
+
+  /**
+   * HMAC-SHA1 (RFC 2104) of the packet's first `end` bytes followed by the rollover counter (RFC 3711 §4.2), as a
+   * latin1 string: Node makes a string of a digest several times faster than a buffer.
+   */
+  private authenticate(packet: Buffer, end: number, rolloverCounter: number): string {
+    // The whole packet is copied (a copy of part of it would need a view); what follows `end` is not hashed.
+    if (SHA1_BLOCK + packet.length + ROC_LENGTH > this.innerInput.length) {
+      const grown = Buffer.alloc(SHA1_BLOCK + packet.length + ROC_LENGTH);
+      this.innerInput.copy(grown, 0, 0, SHA1_BLOCK);
+      this.innerInput = grown;
+      this.innerViews = [];
+    }
+    const inner = this.innerInput;
+    inner.set(packet, SHA1_BLOCK);
+    inner.writeUInt32BE(rolloverCounter >>> 0, SHA1_BLOCK + end);
+    const length = SHA1_BLOCK + end + ROC_LENGTH;
+    let view = this.innerViews[length];
+    if (!view) {
+      view = inner.subarray(0, length);
+      this.innerViews[length] = view;
+    }
+    // 'binary' is Node's other name for latin1: one character per byte.
+    this.outerInput.write(hash('sha1', view, 'binary'), SHA1_BLOCK, SHA1_LENGTH, 'latin1');
+    return hash('sha1', this.outerInput, 'binary');
+  }
+}
+
+// ---- replay protection (RFC 3711 §3.3.2) ---------------------------------------------------------------------
+
+interface ReplayWindow {
+  highest: number;
+  /** Indexed by packet index modulo REPLAY_WINDOW: 1 when that index was accepted. */
+  seen: Uint8Array;
+}
+
+function firstAccepted(index: number): ReplayWindow {
+  const window = { highest: index, seen: new Uint8Array(REPLAY_WINDOW) };
+  window.seen[index % REPLAY_WINDOW] = 1;
+  return window;
+}
+
+/** An index already accepted, or too far behind the highest to tell. */
+function isReplay(window: ReplayWindow, index: number): boolean {
+  if (index > window.highest) return false;
+  if (window.highest - index >= REPLAY_WINDOW) return true;
+  return window.seen[index % REPLAY_WINDOW] === 1;
+}
+
+function accept(window: ReplayWindow, index: number): void {
+  if (index > window.highest) {
+    // The slots between the old highest and this one are indexes not received (yet).
+    const skipped = Math.min(index - window.highest, REPLAY_WINDOW);
+    for (let i = 1; i < skipped; i++) window.seen[(index - i) % REPLAY_WINDOW] = 0;
+    window.highest = index;
+  }
+  window.seen[index % REPLAY_WINDOW] = 1;
+}
