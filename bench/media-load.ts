@@ -12,6 +12,7 @@ import { type MediaStreamTrack, RTCPeerConnection, type RTCRtpTransceiver, type 
 import type { IceCandidateInit } from '../packages/server/src/adapters/media/index.js';
 import { receiveRtpDirectly, sendRtpPacket } from '../packages/server/src/adapters/media/werift-direct-rtp.js';
 import { weriftPeerConfig, withoutDefaultStun } from '../packages/server/src/adapters/media/werift-line.js';
+import { reportRtcp } from '../packages/server/src/adapters/media/werift-rtcp-reports.js';
 import { type FromLoad, type MediaPath, PAYLOAD, type PathReport, type ToLoad } from './media-messages.js';
 import { threadTimes } from './thread-times.js';
 
@@ -281,6 +282,7 @@ class WebRtcPeer implements LoadEndpoint {
   private timestamp = 0;
   private haveRemote = false;
   private pendingRemote: (IceCandidateInit | null)[] = [];
+  private readonly stopReports: () => void;
 
   constructor(
     readonly index: number,
@@ -292,6 +294,8 @@ class WebRtcPeer implements LoadEndpoint {
       >[0],
     );
     this.transceiver = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
+    // Reported as the engine's lines are (werift-rtcp-reports.ts), for the same reason as the direct receive below.
+    this.stopReports = reportRtcp(this.transceiver);
     withoutDefaultStun(this.pc, []);
     const receive = (rtp: RtpPacket) => heard(index, rtp.payload);
     this.transceiver.onTrack.subscribe((track: MediaStreamTrack) => {
@@ -353,10 +357,11 @@ class WebRtcPeer implements LoadEndpoint {
       timestamp: this.timestamp,
       marker: false,
       payload,
-    }).catch(() => undefined);
+    })?.catch(() => undefined);
   }
 
   async close(): Promise<void> {
+    this.stopReports();
     await this.pc.close();
   }
 

@@ -43,15 +43,18 @@ const SR_CLOCK_EVERY = 16;
  * estimation, and reads the NTP clock by formatting a number as a string: at a hundred calls most of the engine's
  * garbage. The sender report's timestamp pair (one instant in NTP and RTP time) is refreshed every SR_CLOCK_EVERY
  * packets, so it is at most a third of a second old when a report goes out; werift's is up to one packet old.
+ *
+ * Returns werift's promise when the packet went werift's way, and nothing when it was sent (or dropped, before the
+ * line is connected) here: no promise per packet to settle.
  */
 export function sendRtpPacket(
   transceiver: RTCRtpTransceiver,
   payloadType: number,
   packet: { sequenceNumber: number; timestamp: number; marker: boolean; payload: Buffer },
-): Promise<unknown> {
+): Promise<unknown> | undefined {
   const { sender } = transceiver;
   const dtls = sender.dtlsTransport;
-  if (dtls?.state !== 'connected') return Promise.resolve();
+  if (dtls?.state !== 'connected') return undefined;
   const header: RtpHeaderFields = {
     payloadType,
     sequenceNumber: packet.sequenceNumber,
@@ -68,10 +71,8 @@ export function sendRtpPacket(
   }
   // werift starts a sender's report loop from its sendRtp; the loop runs once, until the sender stops.
   if (!sender.rtcpRunning) void sender.runRtcp();
-  return (
-    sendSrtp(dtls as unknown as DtlsInternals, packet.payload, header) ??
-    dtls.sendRtp(packet.payload, new RtpHeader(header))
-  );
+  if (sendSrtp(dtls as unknown as DtlsInternals, packet.payload, header)) return undefined;
+  return dtls.sendRtp(packet.payload, new RtpHeader(header));
 }
 
 /** The parts of werift's DTLS transport, ICE connection and candidate pair the direct send path touches. */
@@ -96,18 +97,18 @@ interface DtlsInternals {
  * Encrypts and sends one RTP packet on the line's nominated UDP pair, as werift's `RTCDtlsTransport.sendRtp` does
  * (same SRTP session, same counters on the transport and the pair) but without the four nested async functions
  * between it and the socket (transport, ICE connection, STUN protocol, UDP transport): a promise chain per packet
- * that cost more than the encryption. Returns undefined, for werift's own path, whenever anything is not as
- * expected: no nominated pair yet, consent not fresh, a TCP or TURN pair, a host name instead of an address.
+ * that cost more than the encryption. Returns false, for werift's own path, whenever anything is not as expected:
+ * no nominated pair yet, consent not fresh, a TCP or TURN pair, a host name instead of an address.
  */
-function sendSrtp(dtls: DtlsInternals, payload: Buffer, header: RtpHeaderFields): Promise<void> | undefined {
+function sendSrtp(dtls: DtlsInternals, payload: Buffer, header: RtpHeaderFields): boolean {
   const connection = dtls.iceTransport?.connection;
   const pair = connection?.nominated;
   const transport = pair?.protocol?.transport;
   const socket = transport?.socket;
-  if (!pair || !socket || transport.type !== 'udp' || transport.closed || !dtls.srtp) return undefined;
-  if (connection.canSendApplicationData?.() !== true) return undefined;
+  if (!pair || !socket || transport.type !== 'udp' || transport.closed || !dtls.srtp) return false;
+  if (connection.canSendApplicationData?.() !== true) return false;
   const [address, port] = pair.remoteAddr;
-  if (isIP(address) === 0) return undefined;
+  if (isIP(address) === 0) return false;
   const encrypted = encryptRtp(dtls.srtp, payload, header);
   dtls.bytesSent += encrypted.length;
   dtls.packetsSent++;
@@ -115,7 +116,7 @@ function sendSrtp(dtls: DtlsInternals, payload: Buffer, header: RtpHeaderFields)
   pair.bytesSent += encrypted.length;
   // No callback, as werift sends to an address: Node then drops a failed send silently, like a lost packet.
   socket.send(encrypted, port, address);
-  return Promise.resolve();
+  return true;
 }
 
 // ---- SRTP ---------------------------------------------------------------------------------------------------

@@ -292,6 +292,27 @@ describe.skipIf(!existsSync(CHROMIUM))('an agent line with Chromium as the brows
       return cipher;
     });
     expect(srtpCipher).toBe('SRTP_AES128_CM_HMAC_SHA1_80');
+    // The line's RTCP reports (werift-rtcp-reports.ts), as Chromium reads them: its stream as the line received it
+    // (an RR block answering Chromium's own SR, hence a round-trip time) and the line's stream (an SR).
+    const rtcp = await page.evaluate(async () => {
+      const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
+      for (let attempt = 0; attempt < 40; attempt++) {
+        const stats = await pc.getStats();
+        let roundTripTime: number | undefined;
+        let remotePacketsSent: number | undefined;
+        stats.forEach((report: { type: string; roundTripTime?: number; packetsSent?: number }) => {
+          if (report.type === 'remote-inbound-rtp') roundTripTime = report.roundTripTime;
+          if (report.type === 'remote-outbound-rtp') remotePacketsSent = report.packetsSent;
+        });
+        if (roundTripTime !== undefined && remotePacketsSent !== undefined) return { roundTripTime, remotePacketsSent };
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      return undefined;
+    });
+    expect(rtcp).toBeDefined();
+    expect(rtcp!.roundTripTime).toBeGreaterThanOrEqual(0);
+    expect(rtcp!.roundTripTime).toBeLessThan(0.2);
+    expect(rtcp!.remotePacketsSent).toBeGreaterThan(50);
     expect(rtpmaps(answers.at(-1)!)).toEqual(rtpmaps(answers[0]!));
     // Opus to a PCMU customer is transcoded both ways.
     expect(engine.stats().framesDecoded).toBeGreaterThan(100);

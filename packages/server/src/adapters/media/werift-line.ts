@@ -20,6 +20,7 @@ import {
 } from './sdp.js';
 import { negotiateAesCmSrtp, receiveRtpDirectly, sendRtpPacket } from './werift-direct-rtp.js';
 import { applyWeriftFastPaths } from './werift-fast-paths.js';
+import { reportRtcp } from './werift-rtcp-reports.js';
 
 /**
  * An agent's WebRTC line on werift: one RTCPeerConnection answering the browser's offer with one audio codec — the
@@ -35,12 +36,15 @@ import { applyWeriftFastPaths } from './werift-fast-paths.js';
  *   an audio line does not need; receiving goes through five layers of events and a packet copy. Once connected,
  *   packets go both ways between the socket and the line directly (werift-direct-rtp.ts), with werift's SRTP
  *   sessions, SSRCs, counters and RTCP statistics kept.
+ * - Its RTCP report loops (two per transceiver, each an abortable timer per turn) promoted garbage into the old
+ *   generation at every turn: one timer sends every line's reports instead (werift-rtcp-reports.ts).
  * - It offers AES-GCM first for SRTP, with a native cipher object per packet and direction; lines negotiate
  *   AES_CM_128_HMAC_SHA1_80, which srtp-aes-cm.ts protects with one AES context per session.
  * - It matches codecs by MIME type only and answers with every match: the chosen audio codec and the
  *   telephone-events are picked from its negotiated list before the answer is made, so the browser sends the one
  *   codec the engine expects.
- * - Received packets may share buffers werift reuses: payloads are copied before they enter the engine.
+ * - Received packets may share buffers werift reuses: payloads werift delivers are copied before they enter the
+ *   engine (those of the direct path are the line's own).
  * - Remote candidates it gets before the matching remote description throw: they are buffered here.
  * - Its RTP header parser costs microseconds and dozens of objects per packet: werift-fast-paths.ts replaces it with
  *   an equivalent one when the first peer configuration is built.
@@ -133,6 +137,8 @@ export class WeriftAgentLine implements AgentLineTransport {
   private lastState: string | undefined;
   private closed = false;
   private sendFailures = 0;
+  /** Stops the current peer connection's RTCP reports (werift-rtcp-reports.ts). */
+  private stopReports: () => void = () => undefined;
 
   constructor(
     private readonly options: WeriftLineOptions,
@@ -228,12 +234,12 @@ export class WeriftAgentLine implements AgentLineTransport {
     if (packet.kind === 'audio') {
       // A packet made for the codec of a previous negotiation (a reload that changed codec) is dropped.
       if (packet.codec !== this.negotiated || this.audioPayloadType === undefined) return;
-      sendRtpPacket(transceiver, this.audioPayloadType, packet).catch((error) => this.sendFailed(error));
+      sendRtpPacket(transceiver, this.audioPayloadType, packet)?.catch((error) => this.sendFailed(error));
     } else if (this.dtmfSend) {
       // The timestamp stays in the audio's clock (one stream); only a duration in another clock is scaled, for a
       // browser that offered telephone-event at 8 kHz alone next to Opus.
       const payload = rescaleTelephoneEvent(packet.payload, clockRate(packet.codec), this.dtmfSend.clockRate);
-      sendRtpPacket(transceiver, this.dtmfSend.payloadType, { ...packet, payload }).catch((error) =>
+      sendRtpPacket(transceiver, this.dtmfSend.payloadType, { ...packet, payload })?.catch((error) =>
         this.sendFailed(error),
       );
     } else if (packet.marker) {
@@ -247,6 +253,7 @@ export class WeriftAgentLine implements AgentLineTransport {
     const pc = this.pc;
     this.pc = undefined;
     this.transceiver = undefined;
+    this.stopReports();
     this.pendingRemote = [];
     await pc?.close();
   }
@@ -255,6 +262,7 @@ export class WeriftAgentLine implements AgentLineTransport {
     const old = this.pc;
     this.pc = undefined;
     this.transceiver = undefined;
+    this.stopReports();
     this.setRemoteUfrag(undefined);
     this.remoteFingerprint = undefined;
     this.remoteSessionId = undefined;
@@ -266,9 +274,13 @@ export class WeriftAgentLine implements AgentLineTransport {
     // Added before the offer is applied, so werift matches the browser's audio section to a sendrecv transceiver
     // instead of creating a receive-only one.
     const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
+    this.stopReports = reportRtcp(transceiver);
     withoutDefaultStun(pc, this.options.iceServers);
     const receive = (rtp: RtpPacket) => {
-      if (this.pc === pc) this.receive(rtp);
+      if (this.pc === pc) this.receive(rtp, true);
+    };
+    const receiveDirect = (rtp: RtpPacket) => {
+      if (this.pc === pc) this.receive(rtp, false);
     };
     // What werift still delivers itself (the first packet of a stream, anything unusual) comes through the track.
     transceiver.onTrack.subscribe((track: MediaStreamTrack) => {
@@ -283,7 +295,7 @@ export class WeriftAgentLine implements AgentLineTransport {
     });
     pc.connectionStateChange.subscribe((state) => {
       if (this.pc !== pc || this.closed || state === this.lastState) return;
-      if (state === 'connected') receiveRtpDirectly(pc, transceiver, receive);
+      if (state === 'connected') receiveRtpDirectly(pc, transceiver, receiveDirect);
       if (state === 'connected' || state === 'disconnected' || state === 'failed') {
         this.lastState = state;
         this.hooks.state(state);
@@ -309,7 +321,11 @@ export class WeriftAgentLine implements AgentLineTransport {
     this.remoteUfrag = ufrag;
   }
 
-  private receive(rtp: RtpPacket): void {
+  /**
+   * A packet for the engine. What werift delivers may live in buffers it reuses, so its payload is copied (`copy`);
+   * the direct path's payload is a view of its own datagram, decrypted in place, that nothing else holds.
+   */
+  private receive(rtp: RtpPacket, copy: boolean): void {
     const { payloadType } = rtp.header;
     let kind: 'audio' | 'dtmf';
     let codec: AudioCodecName | undefined;
@@ -327,7 +343,7 @@ export class WeriftAgentLine implements AgentLineTransport {
       ssrc: rtp.header.ssrc,
       timestamp: rtp.header.timestamp,
       marker: rtp.header.marker,
-      payload: Buffer.from(rtp.payload),
+      payload: copy ? Buffer.from(rtp.payload) : rtp.payload,
     });
   }
 

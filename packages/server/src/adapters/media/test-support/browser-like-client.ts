@@ -208,7 +208,7 @@ export class BrowserLikeClient {
           sequenceNumber: this.sequence,
           ...dtmf.packet,
           payload,
-        }).catch(() => undefined);
+        })?.catch(() => undefined);
       }
       return;
     }
