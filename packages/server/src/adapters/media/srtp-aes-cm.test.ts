@@ -1,6 +1,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { RtpHeader, SrtpSession } from 'werift';
+import {
+  RtcpReceiverInfo,
+  RtcpRrPacket,
+  RtcpSenderInfo,
+  RtcpSrPacket,
+  RtpHeader,
+  SrtcpSession,
+  SrtpSession,
+} from 'werift';
 import {
   AES_CM_AUTH_TAG_LENGTH,
   AesCmSrtpTransform,
@@ -201,6 +209,84 @@ describe('AES_CM_128_HMAC_SHA1_80 SRTP transform', () => {
       0,
     );
     expect(ours.unprotect(other, 0)).toBeDefined();
+  });
+
+  it('protects RTCP exactly as werift’s SRTCP does, index and all, and each unprotects the other’s', () => {
+    const masterKey = randomBytes(16);
+    const masterSalt = randomBytes(14);
+    const werift = new SrtcpSession({
+      keys: {
+        localMasterKey: masterKey,
+        localMasterSalt: masterSalt,
+        remoteMasterKey: masterKey,
+        remoteMasterSalt: masterSalt,
+      },
+      profile: SRTP_AES128_CM_HMAC_SHA1_80,
+    } as ConstructorParameters<typeof SrtcpSession>[0]);
+    const keys = werift.localContext as unknown as {
+      srtcpSessionKey: Buffer;
+      srtcpSessionSalt: Buffer;
+      srtcpSessionAuthTag: Buffer;
+    };
+    const ours = new AesCmSrtpTransform(keys.srtcpSessionKey, keys.srtcpSessionSalt, keys.srtcpSessionAuthTag);
+    const compound = Buffer.concat([
+      new RtcpSrPacket({
+        ssrc: 0x1234_5678,
+        senderInfo: new RtcpSenderInfo({
+          ntpTimestamp: 1n << 40n,
+          rtpTimestamp: 960,
+          packetCount: 50,
+          octetCount: 8000,
+        }),
+      }).serialize(),
+      new RtcpRrPacket({
+        ssrc: 0x1234_5678,
+        reports: [
+          new RtcpReceiverInfo({
+            ssrc: 9,
+            fractionLost: 0,
+            packetsLost: 0,
+            highestSequence: 77,
+            jitter: 3,
+            lsr: 0,
+            dlsr: 0,
+          }),
+        ],
+      }).serialize(),
+    ]);
+    // werift counts its index from 1 per SSRC.
+    for (let index = 1; index <= 3; index++) {
+      const theirs = werift.encrypt(compound);
+      const mine = ours.protectRtcp(compound, index);
+      expect(mine).toEqual(theirs);
+      expect(werift.decrypt(Buffer.from(mine))).toEqual(compound);
+      expect(ours.unprotectRtcp(Buffer.from(theirs))).toEqual(compound);
+    }
+    // Replayed, altered anywhere, or too short: refused.
+    const packet = ours.protectRtcp(compound, 10);
+    expect(ours.unprotectRtcp(Buffer.from(packet))).toEqual(compound);
+    expect(ours.unprotectRtcp(Buffer.from(packet))).toBeUndefined();
+    const next = ours.protectRtcp(compound, 11);
+    for (let i = 0; i < next.length; i++) {
+      const altered = Buffer.from(next);
+      altered[i] = (altered[i] as number) ^ 0x80;
+      expect(ours.unprotectRtcp(altered), `byte ${i} altered`).toBeUndefined();
+    }
+    expect(ours.unprotectRtcp(next.subarray(0, 21))).toBeUndefined();
+    expect(() => ours.protectRtcp(compound, 2 ** 31)).toThrow(RangeError);
+  });
+
+  it('takes an SRTCP packet sent unencrypted (E flag clear), authenticated all the same', () => {
+    const { ours, authKey } = pair();
+    const compound = new RtcpRrPacket({ ssrc: 42, reports: [] }).serialize();
+    const indexWord = Buffer.alloc(4);
+    indexWord.writeUInt32BE(7);
+    const authenticated = Buffer.concat([compound, indexWord]);
+    const tag = createHmac('sha1', authKey).update(authenticated).digest().subarray(0, 10);
+    expect(ours.unprotectRtcp(Buffer.concat([authenticated, tag]))).toEqual(compound);
+    const forged = Buffer.concat([authenticated, Buffer.alloc(10)]);
+    forged.writeUInt32BE(8, compound.length);
+    expect(ours.unprotectRtcp(forged)).toBeUndefined();
   });
 
   it('refuses keys of the wrong length', () => {

@@ -1,8 +1,9 @@
 import { type Cipher, createCipheriv, hash } from 'node:crypto';
 
 /**
- * SRTP for RTP packets with the AES_CM_128_HMAC_SHA1_80 protection profile (RFC 3711 §4.1.1 and §4.2.1; profile
- * 0x0001 of RFC 5764), keeping one AES context per session for its whole life.
+ * SRTP and SRTCP with the AES_CM_128_HMAC_SHA1_80 protection profile (RFC 3711 §4.1.1 and §4.2.1; profile 0x0001
+ * of RFC 5764), keeping one AES context per session for its whole life. One transform holds one direction's keys
+ * of one of the two: SRTP and SRTCP have session keys of their own.
  *
  * Why not werift's own: Node binds an IV to the cipher object it is created with, so werift creates a native cipher
  * and a native HMAC per packet and per direction (for AES-GCM, a cipher). At a hundred relayed calls those are
@@ -12,8 +13,8 @@ import { type Cipher, createCipheriv, hash } from 'node:crypto';
  * context made when the keys are known encrypts every packet's counter blocks. The HMAC is SHA-1 twice over
  * keys padded once (RFC 2104), with Node's one-shot hash, which makes no object either.
  *
- * Only the transform is here: the session keys (RFC 3711 §4.3) and the rollover counter (§3.3.1) come from the
- * caller, which for a werift line are werift's, so both can be used on one stream.
+ * Only the transform is here: the session keys (RFC 3711 §4.3), the rollover counter (§3.3.1) and the SRTCP index
+ * come from the caller, which for a werift line are werift's, so both can be used on one stream.
  */
 
 /** The protection profile's number in the DTLS use_srtp extension (RFC 5764 §4.1.2). */
@@ -25,6 +26,12 @@ const AUTH_KEY_LENGTH = 20;
 /** The tag is the HMAC's first 80 bits. */
 export const AES_CM_AUTH_TAG_LENGTH = 10;
 const RTP_HEADER_LENGTH = 12;
+/** An RTCP packet's header up to its sender's SSRC: sent in the clear in SRTCP. */
+const RTCP_CLEAR_LENGTH = 8;
+/** The E flag (encrypted) and the 31-bit SRTCP index after an SRTCP packet's encrypted portion. */
+const SRTCP_INDEX_LENGTH = 4;
+const SRTCP_ENCRYPTED = 0x8000_0000;
+export const MAX_SRTCP_INDEX = 0x7fff_ffff;
 const AES_BLOCK = 16;
 const SHA1_BLOCK = 64;
 const SHA1_LENGTH = 20;
@@ -56,7 +63,10 @@ export class AesCmSrtpTransform {
    */
   private innerInput = Buffer.alloc(SHA1_BLOCK + 1500);
   private innerViews: Buffer[] = [];
-  /** Per SSRC received: the highest packet index accepted, and which of the last REPLAY_WINDOW indexes were. */
+  /**
+   * Per SSRC received: the highest index accepted (the packet index for SRTP, the SRTCP index for SRTCP), and
+   * which of the last REPLAY_WINDOW indexes were.
+   */
   private readonly replay = new Map<number, ReplayWindow>();
   /** The HMAC's outer input: the key XOR opad, then the inner digest. */
   private readonly outerInput = Buffer.alloc(SHA1_BLOCK + SHA1_LENGTH);
@@ -129,6 +139,59 @@ export class AesCmSrtpTransform {
   }
 
   /**
+   * The SRTCP packet of a compound RTCP packet at this SRTCP index (RFC 3711 §3.4): the first 8 bytes (header and
+   * sender SSRC) in the clear, the rest encrypted, then the E flag with the index, then the tag over all of it.
+   */
+  protectRtcp(compound: Buffer, index: number): Buffer {
+    if (compound.length < RTCP_CLEAR_LENGTH) throw new RangeError('RTCP packet shorter than its header');
+    if (!Number.isInteger(index) || index < 0 || index > MAX_SRTCP_INDEX)
+      throw new RangeError('SRTCP index out of range');
+    const indexAt = compound.length;
+    const end = indexAt + SRTCP_INDEX_LENGTH;
+    if (end + AES_CM_AUTH_TAG_LENGTH > MAX_PACKET_LENGTH) throw new RangeError('RTCP packet too large for SRTCP');
+    const packet = Buffer.allocUnsafe(end + AES_CM_AUTH_TAG_LENGTH);
+    compound.copy(packet, 0, 0, RTCP_CLEAR_LENGTH);
+    const length = indexAt - RTCP_CLEAR_LENGTH;
+    const keystream = this.keystream(compound.readUInt32BE(4), index >>> 16, index & 0xffff, length);
+    for (let i = 0; i < length; i++) {
+      packet[RTCP_CLEAR_LENGTH + i] = (compound[RTCP_CLEAR_LENGTH + i] as number) ^ (keystream[i] as number);
+    }
+    packet.writeUInt32BE((SRTCP_ENCRYPTED | index) >>> 0, indexAt);
+    packet.write(this.authenticate(packet, end, undefined), end, AES_CM_AUTH_TAG_LENGTH, 'latin1');
+    return packet;
+  }
+
+  /**
+   * The compound RTCP packet of an SRTCP packet, decrypted in place (a view of the same memory, without index and
+   * tag); undefined, with the packet untouched, when it fails authentication, repeats an SRTCP index already
+   * accepted for its SSRC or is older than the replay window, or is too short to be SRTCP.
+   */
+  unprotectRtcp(packet: Buffer): Buffer | undefined {
+    const end = packet.length - AES_CM_AUTH_TAG_LENGTH;
+    const indexAt = end - SRTCP_INDEX_LENGTH;
+    if (indexAt < RTCP_CLEAR_LENGTH || packet.length > MAX_PACKET_LENGTH) return undefined;
+    const indexWord = packet.readUInt32BE(indexAt);
+    const index = indexWord & MAX_SRTCP_INDEX;
+    const ssrc = packet.readUInt32BE(4);
+    const window = this.replay.get(ssrc);
+    if (window && isReplay(window, index)) return undefined;
+    const digest = this.authenticate(packet, end, undefined);
+    let difference = 0;
+    for (let i = 0; i < AES_CM_AUTH_TAG_LENGTH; i++) difference |= digest.charCodeAt(i) ^ (packet[end + i] as number);
+    if (difference !== 0) return undefined;
+    if (window) accept(window, index);
+    else this.replay.set(ssrc, firstAccepted(index));
+    if ((indexWord & SRTCP_ENCRYPTED) !== 0) {
+      const length = indexAt - RTCP_CLEAR_LENGTH;
+      const keystream = this.keystream(ssrc, index >>> 16, index & 0xffff, length);
+      for (let i = 0; i < length; i++) {
+        packet[RTCP_CLEAR_LENGTH + i] = (packet[RTCP_CLEAR_LENGTH + i] as number) ^ (keystream[i] as number);
+      }
+    }
+    return packet.subarray(0, indexAt);
+  }
+
+  /**
    * `length` bytes of keystream for one packet (RFC 3711 §4.1.1): AES of the counter blocks IV, IV + 1, …, where IV
    * is the session salt XOR the SSRC (bits 64–95 from the right) XOR the packet index (ROC and sequence number,
    * shifted left 16 bits), and the low 16 bits count the block.
@@ -166,10 +229,10 @@ export class AesCmSrtpTransform {
   }
 
   /**
-   * HMAC-SHA1 (RFC 2104) of the packet's first `end` bytes followed by the rollover counter (RFC 3711 §4.2), as a
-   * latin1 string: Node makes a string of a digest several times faster than a buffer.
+   * HMAC-SHA1 (RFC 2104) of the packet's first `end` bytes, followed for SRTP by the rollover counter (RFC 3711
+   * §4.2), as a latin1 string: Node makes a string of a digest several times faster than a buffer.
    */
-  private authenticate(packet: Buffer, end: number, rolloverCounter: number): string {
+  private authenticate(packet: Buffer, end: number, rolloverCounter: number | undefined): string {
     // The whole packet is copied (a copy of part of it would need a view); what follows `end` is not hashed.
     if (SHA1_BLOCK + packet.length + ROC_LENGTH > this.innerInput.length) {
       const grown = Buffer.alloc(SHA1_BLOCK + packet.length + ROC_LENGTH);
@@ -179,8 +242,11 @@ export class AesCmSrtpTransform {
     }
     const inner = this.innerInput;
     inner.set(packet, SHA1_BLOCK);
-    inner.writeUInt32BE(rolloverCounter >>> 0, SHA1_BLOCK + end);
-    const length = SHA1_BLOCK + end + ROC_LENGTH;
+    let length = SHA1_BLOCK + end;
+    if (rolloverCounter !== undefined) {
+      inner.writeUInt32BE(rolloverCounter >>> 0, length);
+      length += ROC_LENGTH;
+    }
     let view = this.innerViews[length];
     if (!view) {
       view = inner.subarray(0, length);

@@ -1,7 +1,22 @@
 import type { Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { ntpTime, type RTCPeerConnection, type RTCRtpTransceiver, RtpHeader, RtpPacket, StunProtocol } from 'werift';
-import { AesCmSrtpTransform, type RtpHeaderFields, SRTP_AES128_CM_HMAC_SHA1_80 } from './srtp-aes-cm.js';
+import {
+  ntpTime,
+  type RTCDtlsTransport,
+  type RTCPeerConnection,
+  type RTCRtpTransceiver,
+  type RtcpPacket,
+  RtcpPacketConverter,
+  RtpHeader,
+  RtpPacket,
+  StunProtocol,
+} from 'werift';
+import {
+  AesCmSrtpTransform,
+  MAX_SRTCP_INDEX,
+  type RtpHeaderFields,
+  SRTP_AES128_CM_HMAC_SHA1_80,
+} from './srtp-aes-cm.js';
 
 /**
  * RTP in and out of a werift transceiver without werift's per-packet plumbing, for an audio line that negotiated
@@ -78,6 +93,7 @@ export function sendRtpPacket(
 /** The parts of werift's DTLS transport, ICE connection and candidate pair the direct send path touches. */
 interface DtlsInternals {
   srtp?: WeriftSrtpSession;
+  srtcp?: WeriftSrtcpSession;
   bytesSent: number;
   packetsSent: number;
   iceTransport?: {
@@ -97,26 +113,52 @@ interface DtlsInternals {
  * Encrypts and sends one RTP packet on the line's nominated UDP pair, as werift's `RTCDtlsTransport.sendRtp` does
  * (same SRTP session, same counters on the transport and the pair) but without the four nested async functions
  * between it and the socket (transport, ICE connection, STUN protocol, UDP transport): a promise chain per packet
- * that cost more than the encryption. Returns false, for werift's own path, whenever anything is not as expected:
- * no nominated pair yet, consent not fresh, a TCP or TURN pair, a host name instead of an address.
+ * that cost more than the encryption. Returns false, for werift's own path, whenever anything is not as expected
+ * (see `nominatedUdpPair`).
  */
 function sendSrtp(dtls: DtlsInternals, payload: Buffer, header: RtpHeaderFields): boolean {
+  if (!dtls.srtp || !canSendDirectly(dtls)) return false;
+  sendOnNominatedPair(dtls, encryptRtp(dtls.srtp, payload, header));
+  return true;
+}
+
+/**
+ * Sends a compound RTCP packet on a DTLS transport's nominated UDP pair, encrypted as werift's `sendRtcp` would (same
+ * SRTCP session and index), through our AES-CM transform when that is the profile; through werift otherwise.
+ */
+export function sendRtcpPackets(transport: RTCDtlsTransport, packets: RtcpPacket[]): void {
+  const dtls = transport as unknown as DtlsInternals;
+  if (dtls.srtcp && canSendDirectly(dtls)) {
+    sendOnNominatedPair(dtls, encryptRtcp(dtls.srtcp, Buffer.concat(packets.map((packet) => packet.serialize()))));
+    return;
+  }
+  // A report that cannot go out (the transport closing) is simply not sent: the next one is a second away.
+  transport.sendRtcp(packets).catch(() => undefined);
+}
+
+/**
+ * Whether a datagram can go straight to the socket of the DTLS transport's nominated pair: not when anything is not
+ * as expected (no nominated pair yet, consent not fresh, a TCP or TURN pair, a host name instead of an address).
+ */
+function canSendDirectly(dtls: DtlsInternals): boolean {
   const connection = dtls.iceTransport?.connection;
   const pair = connection?.nominated;
   const transport = pair?.protocol?.transport;
-  const socket = transport?.socket;
-  if (!pair || !socket || transport.type !== 'udp' || transport.closed || !dtls.srtp) return false;
+  if (!pair || !transport?.socket || transport.type !== 'udp' || transport.closed) return false;
   if (connection.canSendApplicationData?.() !== true) return false;
+  return isIP(pair.remoteAddr[0]) !== 0;
+}
+
+/** Sends on the nominated pair (after `canSendDirectly`), counting as werift counts on the transport and the pair. */
+function sendOnNominatedPair(dtls: DtlsInternals, datagram: Buffer): void {
+  const pair = dtls.iceTransport!.connection!.nominated!;
   const [address, port] = pair.remoteAddr;
-  if (isIP(address) === 0) return false;
-  const encrypted = encryptRtp(dtls.srtp, payload, header);
-  dtls.bytesSent += encrypted.length;
+  dtls.bytesSent += datagram.length;
   dtls.packetsSent++;
   pair.packetsSent++;
-  pair.bytesSent += encrypted.length;
+  pair.bytesSent += datagram.length;
   // No callback, as werift sends to an address: Node then drops a failed send silently, like a lost packet.
-  socket.send(encrypted, port, address);
-  return true;
+  pair.protocol!.transport!.socket!.send(datagram, port, address);
 }
 
 // ---- SRTP ---------------------------------------------------------------------------------------------------
@@ -140,6 +182,23 @@ interface WeriftSrtpContext {
   updateRolloverCount(sequenceNumber: number, state: RolloverState): void;
 }
 
+/** One direction of werift's SRTCP session (its `SrtcpContext`: SRTCP session keys, SRTCP index per SSRC). */
+interface WeriftSrtcpContext {
+  readonly profile: number;
+  readonly srtcpSessionKey: Buffer;
+  readonly srtcpSessionSalt: Buffer;
+  readonly srtcpSessionAuthTag: Buffer;
+  getSrtcpSsrcState(ssrc: number): { srtcpIndex: number };
+}
+
+/** werift's SRTCP session of a DTLS transport. */
+interface WeriftSrtcpSession {
+  readonly localContext: WeriftSrtcpContext;
+  readonly remoteContext: WeriftSrtcpContext;
+  encrypt(compound: Buffer): Buffer;
+  decrypt(packet: Buffer): Buffer;
+}
+
 /** werift's SRTP session of a DTLS transport. */
 interface WeriftSrtpSession {
   readonly localContext: WeriftSrtpContext;
@@ -149,7 +208,7 @@ interface WeriftSrtpSession {
 }
 
 /** Our AES-CM transform per werift context (null: another profile, left to werift); a new handshake, new contexts. */
-const aesCmTransforms = new WeakMap<WeriftSrtpContext, AesCmSrtpTransform | null>();
+const aesCmTransforms = new WeakMap<WeriftSrtpContext | WeriftSrtcpContext, AesCmSrtpTransform | null>();
 
 /** Packets protected or unprotected by our AES-CM transform, for the tests (werift's would work as well). */
 let aesCmPackets = 0;
@@ -161,6 +220,18 @@ function aesCmTransformOf(context: WeriftSrtpContext): AesCmSrtpTransform | null
     transform =
       context.profile === SRTP_AES128_CM_HMAC_SHA1_80
         ? new AesCmSrtpTransform(context.srtpSessionKey, context.srtpSessionSalt, context.srtpSessionAuthTag)
+        : null;
+    aesCmTransforms.set(context, transform);
+  }
+  return transform;
+}
+
+function aesCmRtcpTransformOf(context: WeriftSrtcpContext): AesCmSrtpTransform | null {
+  let transform = aesCmTransforms.get(context);
+  if (transform === undefined) {
+    transform =
+      context.profile === SRTP_AES128_CM_HMAC_SHA1_80
+        ? new AesCmSrtpTransform(context.srtcpSessionKey, context.srtcpSessionSalt, context.srtcpSessionAuthTag)
         : null;
     aesCmTransforms.set(context, transform);
   }
@@ -219,6 +290,32 @@ function decryptRtp(srtp: WeriftSrtpSession, data: Buffer): Buffer | undefined {
   return plain;
 }
 
+/** Encrypts a compound RTCP packet as werift's session would: the next SRTCP index of its SSRC, kept in werift's state. */
+function encryptRtcp(srtcp: WeriftSrtcpSession, compound: Buffer): Buffer {
+  const context = srtcp.localContext;
+  const transform = aesCmRtcpTransformOf(context);
+  if (!transform || compound.length < 8) return srtcp.encrypt(compound);
+  const state = context.getSrtcpSsrcState(compound.readUInt32BE(4));
+  state.srtcpIndex = state.srtcpIndex >= MAX_SRTCP_INDEX ? 0 : state.srtcpIndex + 1;
+  aesCmPackets++;
+  return transform.protectRtcp(compound, state.srtcpIndex);
+}
+
+/** Decrypts an SRTCP packet as werift's session would, through ours for AES-CM. Undefined for a packet to drop. */
+function decryptRtcp(srtcp: WeriftSrtcpSession, data: Buffer): Buffer | undefined {
+  const transform = aesCmRtcpTransformOf(srtcp.remoteContext);
+  if (!transform) {
+    try {
+      return srtcp.decrypt(data);
+    } catch {
+      return undefined;
+    }
+  }
+  const plain = transform.unprotectRtcp(data);
+  if (plain) aesCmPackets++;
+  return plain;
+}
+
 // ---- receiving ----------------------------------------------------------------------------------------------
 
 /** The parts of werift's receiver, router and DTLS transport the direct receive path reads and keeps up to date. */
@@ -238,9 +335,12 @@ interface ReceiveInternals {
   readonly dtls: {
     readonly state: string;
     readonly srtp?: WeriftSrtpSession;
+    readonly srtcp?: WeriftSrtcpSession;
     bytesReceived: number;
     packetsReceived: number;
     readonly iceTransport?: { readonly connection?: IceConnectionInternals };
+    /** Where werift's DTLS transport hands each RTCP packet it received (to its RTP router). */
+    readonly onRtcp: { execute(packet: RtcpPacket): void };
   };
   /** The DTLS transport's ICE connection, whose nominated pair counts what arrives on its socket. */
   readonly connection: IceConnectionInternals;
@@ -316,9 +416,11 @@ function receiveDirect(
   if (data.length < 12) return false;
   const first = data[0] as number;
   const second = data[1] as number;
-  // RTP as werift tells it apart (RFC 5764 §5.1.2: first byte 128–191; RTCP: second byte 192–208), with no header
-  // extension (none is negotiated; one would need werift's extension parser).
-  if (first < 128 || first > 191 || (second >= 192 && second <= 208) || (first & 0x10) !== 0) return false;
+  // RTP and RTCP as werift tells them apart (RFC 5764 §5.1.2: first byte 128–191; RTCP: second byte 192–208).
+  if (first < 128 || first > 191) return false;
+  if (second >= 192 && second <= 208) return receiveRtcpDirect(dtls, connection, protocol, data);
+  // RTP with no header extension (none is negotiated; one would need werift's extension parser).
+  if ((first & 0x10) !== 0) return false;
   if (dtls.state !== 'connected' || !dtls.srtp || receiver.stopped) return false;
   // The SSRC and payload type are in the clear in SRTP: checked before decrypting, because a packet handed back
   // to werift after its SRTP index moved on would be refused as a replay.
@@ -329,14 +431,7 @@ function receiveDirect(
   if (receiver.receiverTWCC || receiver.codecArray[0]?.rtcpFeedback.some(isTransportCc)) return false;
   if (RTX_OR_RED.test(codec.name)) return false;
 
-  // What werift counts on the way in: the nominated pair (when the packet came on its socket) and the transport.
-  const pair = connection.nominated;
-  if (pair && pair.protocol === protocol) {
-    pair.packetsReceived++;
-    pair.bytesReceived += data.length;
-  }
-  dtls.bytesReceived += data.length;
-  dtls.packetsReceived++;
+  countReceived(dtls, connection, protocol, data);
   // Failed authentication or a malformed packet: dropped, as werift drops it.
   const plain = decryptRtp(dtls.srtp, data);
   if (!plain) return true;
@@ -351,5 +446,58 @@ function receiveDirect(
   if (!receiver.rtcpRunning) void receiver.runRtcp();
   directlyReceived++;
   onRtp(rtp);
+  return true;
+}
+
+/** What werift counts on the way in: the nominated pair (when the packet came on its socket) and the transport. */
+function countReceived(
+  dtls: ReceiveInternals['dtls'],
+  connection: IceConnectionInternals,
+  protocol: object,
+  data: Buffer,
+): void {
+  const pair = connection.nominated;
+  if (pair && pair.protocol === protocol) {
+    pair.packetsReceived++;
+    pair.bytesReceived += data.length;
+  }
+  dtls.bytesReceived += data.length;
+  dtls.packetsReceived++;
+}
+
+/** Counts RTCP packets taken by the direct path, for the tests. */
+let directlyReceivedRtcp = 0;
+export const directlyReceivedRtcpPackets = (): number => directlyReceivedRtcp;
+
+/**
+ * An SRTCP packet of a line whose session is AES-CM: decrypted by our transform and handed, packet by packet, to
+ * where werift's DTLS transport hands what it decrypts (its RTP router: sender and receiver reports, feedback). With
+ * another profile it goes to werift untouched.
+ */
+function receiveRtcpDirect(
+  dtls: ReceiveInternals['dtls'],
+  connection: IceConnectionInternals,
+  protocol: object,
+  data: Buffer,
+): boolean {
+  if (dtls.state !== 'connected' || !dtls.srtcp || !aesCmRtcpTransformOf(dtls.srtcp.remoteContext)) return false;
+  countReceived(dtls, connection, protocol, data);
+  // Failed authentication, a replay or a malformed packet: dropped, as werift drops it.
+  const plain = decryptRtcp(dtls.srtcp, data);
+  if (!plain) return true;
+  let packets: RtcpPacket[];
+  try {
+    packets = RtcpPacketConverter.deSerialize(plain);
+  } catch {
+    return true;
+  }
+  directlyReceivedRtcp++;
+  for (const packet of packets) {
+    try {
+      dtls.onRtcp.execute(packet);
+    } catch {
+      // As werift: one packet a handler could not take does not stop the others.
+    }
+  }
   return true;
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RtcpPacket, RtcpRrPacket, RtcpSourceDescriptionPacket, RtcpSrPacket } from 'werift';
 import type { MediaEngine } from './media-engine.js';
 import { BrowserLikeClient, connectClient, sleep, waitFor } from './test-support/browser-like-client.js';
+import { directlyReceivedRtcpPackets } from './werift-direct-rtp.js';
 import { createWeriftMediaEngine } from './werift-engine.js';
 import { reportedTransceivers } from './werift-rtcp-reports.js';
 
@@ -89,10 +90,13 @@ describe('an agent line’s RTCP reports', () => {
 
   it('answer the peer’s sender reports, so that the peer measures a round-trip time', async () => {
     const sender = client.pc.getTransceivers()[0]!.sender as unknown as { rtt?: number };
+    // The peer's reports reach the line the direct way (decrypted by the line's AES-CM transform).
+    const rtcpBefore = directlyReceivedRtcpPackets();
     // werift's sender computes the RTT from a block whose LSR names its last SR, with the DLSR taken off.
     await waitFor(() => sender.rtt !== undefined, 'a round-trip time from the line’s reports', 10_000);
     expect(sender.rtt).toBeGreaterThanOrEqual(0);
     expect(sender.rtt).toBeLessThan(0.2);
+    expect(directlyReceivedRtcpPackets() - rtcpBefore).toBeGreaterThanOrEqual(1);
   });
 
   it('send an RR alone while the line is silent, and stop when the line closes', async () => {
