@@ -40,8 +40,9 @@ function pair(masterKey = randomBytes(16), masterSalt = randomBytes(14)) {
     srtpSessionSalt: Buffer;
     srtpSessionAuthTag: Buffer;
   };
-  const ours = new AesCmSrtpTransform(context.srtpSessionKey, context.srtpSessionSalt, context.srtpSessionAuthTag);
-  return { werift, ours, authKey: context.srtpSessionAuthTag };
+  const fresh = () =>
+    new AesCmSrtpTransform(context.srtpSessionKey, context.srtpSessionSalt, context.srtpSessionAuthTag);
+  return { werift, ours: fresh(), fresh, authKey: context.srtpSessionAuthTag };
 }
 
 describe('AES_CM_128_HMAC_SHA1_80 SRTP transform', () => {
@@ -98,6 +99,37 @@ describe('AES_CM_128_HMAC_SHA1_80 SRTP transform', () => {
       if (sequenceNumber === 0) roc++;
     }
     expect(roc).toBe(1);
+  });
+
+  it('makes keystream per SSRC, rollover counter and sequence number, batched or not', () => {
+    const { ours, fresh } = pair();
+    const header = (sequenceNumber: number, ssrc = 1) => ({
+      payloadType: 0,
+      sequenceNumber,
+      timestamp: 0,
+      marker: false,
+      ssrc,
+    });
+    // In an order that hits, misses and restarts the transform's keystream batch; each packet must be what a
+    // transform that never saw another packet makes. Zero payloads encrypt to the keystream itself.
+    const cases: [ReturnType<typeof header>, number, number][] = [
+      [header(5), 0, 50],
+      [header(6), 0, 50],
+      [header(6, 2), 0, 50],
+      [header(7), 0, 50],
+      [header(4), 0, 50],
+      [header(5), 1, 50],
+      [header(5), 0, 300],
+      [header(20), 0, 50],
+    ];
+    const keystreams = new Set<string>();
+    for (const [fields, roc, size] of cases) {
+      const packet = ours.protect(fields, Buffer.alloc(size), roc);
+      expect(packet).toEqual(fresh().protect(fields, Buffer.alloc(size), roc));
+      keystreams.add(packet.subarray(12, 62).toString('hex'));
+    }
+    // Index 5 at ROC 0 came twice (50 and 300 bytes): the same keystream.
+    expect(keystreams.size).toBe(cases.length - 1);
   });
 
   it('unprotects what werift protects, CSRCs, header extension and padding included', () => {

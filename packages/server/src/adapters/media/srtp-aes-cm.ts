@@ -38,6 +38,9 @@ const SHA1_LENGTH = 20;
 const ROC_LENGTH = 4;
 /** Packets a receiver remembers per SSRC to refuse replays (RFC 3711 §3.3.2 asks for at least 64). */
 export const REPLAY_WINDOW = 128;
+/** SRTP packets whose keystream is made at once, and the blocks made for each (192 bytes: most audio payloads). */
+const KEYSTREAM_BATCH = 16;
+const KEYSTREAM_STRIDE = 12;
 /** Room for any RTP packet of one UDP datagram; the scratch buffers grow up to this, once, when needed. */
 const MAX_PACKET_LENGTH = 65_535;
 
@@ -54,8 +57,15 @@ export class AesCmSrtpTransform {
   private readonly aes: Cipher;
   private readonly salt: Buffer;
   /** Counter blocks of one packet, written in place before each keystream; views of it by block count. */
-  private counterBlocks = Buffer.alloc(AES_BLOCK * 96);
+  private counterBlocks = Buffer.alloc(AES_BLOCK * KEYSTREAM_BATCH * KEYSTREAM_STRIDE);
   private counterViews: Buffer[] = [];
+  /** Keystream made for the packets of one SSRC and rollover counter from `batchSequence` on (see keystreamAt). */
+  private keystream = Buffer.alloc(0);
+  private batchSsrc = -1;
+  private batchRollover = -1;
+  private batchSequence = 0;
+  private batchPackets = 0;
+  private batchStride = 0;
   /**
    * The HMAC's inner input: the key XOR ipad, then the authenticated portion and the rollover counter; views of it
    * by length. Views are kept because a packet's lengths repeat, and a view made per packet was a good part of the
@@ -95,9 +105,10 @@ export class AesCmSrtpTransform {
     packet.writeUInt16BE(header.sequenceNumber & 0xffff, 2);
     packet.writeUInt32BE(header.timestamp >>> 0, 4);
     packet.writeUInt32BE(header.ssrc >>> 0, 8);
-    const keystream = this.keystream(header.ssrc, rolloverCounter, header.sequenceNumber, payload.length);
+    const at = this.keystreamAt(header.ssrc, rolloverCounter, header.sequenceNumber, payload.length, true);
+    const keystream = this.keystream;
     for (let i = 0; i < payload.length; i++)
-      packet[RTP_HEADER_LENGTH + i] = (payload[i] as number) ^ (keystream[i] as number);
+      packet[RTP_HEADER_LENGTH + i] = (payload[i] as number) ^ (keystream[at + i] as number);
     packet.write(this.authenticate(packet, end, rolloverCounter), end, AES_CM_AUTH_TAG_LENGTH, 'latin1');
     return packet;
   }
@@ -132,9 +143,10 @@ export class AesCmSrtpTransform {
     if (window) accept(window, index);
     else this.replay.set(ssrc, firstAccepted(index));
     const length = end - payloadOffset;
-    const keystream = this.keystream(ssrc, rolloverCounter, sequenceNumber, length);
+    const at = this.keystreamAt(ssrc, rolloverCounter, sequenceNumber, length, true);
+    const keystream = this.keystream;
     for (let i = 0; i < length; i++)
-      packet[payloadOffset + i] = (packet[payloadOffset + i] as number) ^ (keystream[i] as number);
+      packet[payloadOffset + i] = (packet[payloadOffset + i] as number) ^ (keystream[at + i] as number);
     return packet.subarray(0, end);
   }
 
@@ -152,9 +164,10 @@ export class AesCmSrtpTransform {
     const packet = Buffer.allocUnsafe(end + AES_CM_AUTH_TAG_LENGTH);
     compound.copy(packet, 0, 0, RTCP_CLEAR_LENGTH);
     const length = indexAt - RTCP_CLEAR_LENGTH;
-    const keystream = this.keystream(compound.readUInt32BE(4), index >>> 16, index & 0xffff, length);
+    const at = this.keystreamAt(compound.readUInt32BE(4), index >>> 16, index & 0xffff, length, false);
+    const keystream = this.keystream;
     for (let i = 0; i < length; i++) {
-      packet[RTCP_CLEAR_LENGTH + i] = (compound[RTCP_CLEAR_LENGTH + i] as number) ^ (keystream[i] as number);
+      packet[RTCP_CLEAR_LENGTH + i] = (compound[RTCP_CLEAR_LENGTH + i] as number) ^ (keystream[at + i] as number);
     }
     packet.writeUInt32BE((SRTCP_ENCRYPTED | index) >>> 0, indexAt);
     packet.write(this.authenticate(packet, end, undefined), end, AES_CM_AUTH_TAG_LENGTH, 'latin1');
@@ -183,49 +196,87 @@ export class AesCmSrtpTransform {
     else this.replay.set(ssrc, firstAccepted(index));
     if ((indexWord & SRTCP_ENCRYPTED) !== 0) {
       const length = indexAt - RTCP_CLEAR_LENGTH;
-      const keystream = this.keystream(ssrc, index >>> 16, index & 0xffff, length);
+      const at = this.keystreamAt(ssrc, index >>> 16, index & 0xffff, length, false);
+      const keystream = this.keystream;
       for (let i = 0; i < length; i++) {
-        packet[RTCP_CLEAR_LENGTH + i] = (packet[RTCP_CLEAR_LENGTH + i] as number) ^ (keystream[i] as number);
+        packet[RTCP_CLEAR_LENGTH + i] = (packet[RTCP_CLEAR_LENGTH + i] as number) ^ (keystream[at + i] as number);
       }
     }
     return packet.subarray(0, indexAt);
   }
 
   /**
-   * `length` bytes of keystream for one packet (RFC 3711 §4.1.1): AES of the counter blocks IV, IV + 1, …, where IV
-   * is the session salt XOR the SSRC (bits 64–95 from the right) XOR the packet index (ROC and sequence number,
-   * shifted left 16 bits), and the low 16 bits count the block.
+   * Where the `length` bytes of keystream for one packet start in `this.keystream` (RFC 3711 §4.1.1): AES of the
+   * counter blocks IV, IV + 1, …, where IV is the session salt XOR the SSRC (bits 64–95 from the right) XOR the
+   * packet index (ROC and sequence number, shifted left 16 bits), and the low 16 bits count the block.
+   *
+   * A stream's next packets have the next sequence numbers, so SRTP keystream is made for KEYSTREAM_BATCH packets
+   * at once (`batch`), each given `stride` blocks: one AES call and one buffer for a batch instead of one per packet
+   * (each buffer Node returns holds native memory the young generation must sweep). A packet outside the batch, or
+   * longer than its stride, starts a new batch at its own index.
    */
-  private keystream(ssrc: number, rolloverCounter: number, sequenceNumber: number, length: number): Buffer {
+  private keystreamAt(
+    ssrc: number,
+    rolloverCounter: number,
+    sequenceNumber: number,
+    length: number,
+    batch: boolean,
+  ): number {
     const blocks = Math.max(1, Math.ceil(length / AES_BLOCK));
-    if (blocks * AES_BLOCK > this.counterBlocks.length) {
-      this.counterBlocks = Buffer.alloc(blocks * AES_BLOCK);
+    const offset = sequenceNumber - this.batchSequence;
+    if (
+      ssrc === this.batchSsrc &&
+      rolloverCounter === this.batchRollover &&
+      offset >= 0 &&
+      offset < this.batchPackets &&
+      blocks <= this.batchStride
+    ) {
+      return offset * this.batchStride * AES_BLOCK;
+    }
+    // A batch never crosses a sequence number wrap: the packets after it have the next rollover counter.
+    const packets = batch ? Math.min(KEYSTREAM_BATCH, 0x1_0000 - sequenceNumber) : 1;
+    const stride = batch ? Math.max(blocks, KEYSTREAM_STRIDE) : blocks;
+    const total = packets * stride;
+    if (total * AES_BLOCK > this.counterBlocks.length) {
+      this.counterBlocks = Buffer.alloc(total * AES_BLOCK);
       this.counterViews = [];
     }
     const counters = this.counterBlocks;
     const salt = this.salt;
-    counters[0] = salt[0] as number;
-    counters[1] = salt[1] as number;
-    counters[2] = salt[2] as number;
-    counters[3] = salt[3] as number;
-    counters.writeUInt32BE((salt.readUInt32BE(4) ^ ssrc) >>> 0, 4);
-    counters.writeUInt32BE((salt.readUInt32BE(8) ^ rolloverCounter) >>> 0, 8);
-    counters[12] = (salt[12] as number) ^ ((sequenceNumber >>> 8) & 0xff);
-    counters[13] = (salt[13] as number) ^ (sequenceNumber & 0xff);
-    counters[14] = 0;
-    counters[15] = 0;
-    for (let block = 1; block < blocks; block++) {
-      const at = block * AES_BLOCK;
-      for (let i = 0; i < 14; i++) counters[at + i] = counters[i] as number;
-      counters[at + 14] = block >>> 8;
-      counters[at + 15] = block & 0xff;
+    const ssrcWord = (salt.readUInt32BE(4) ^ ssrc) >>> 0;
+    const rocWord = (salt.readUInt32BE(8) ^ rolloverCounter) >>> 0;
+    for (let packet = 0; packet < packets; packet++) {
+      const at = packet * stride * AES_BLOCK;
+      const sequence = sequenceNumber + packet;
+      counters[at] = salt[0] as number;
+      counters[at + 1] = salt[1] as number;
+      counters[at + 2] = salt[2] as number;
+      counters[at + 3] = salt[3] as number;
+      counters.writeUInt32BE(ssrcWord, at + 4);
+      counters.writeUInt32BE(rocWord, at + 8);
+      counters[at + 12] = (salt[12] as number) ^ ((sequence >>> 8) & 0xff);
+      counters[at + 13] = (salt[13] as number) ^ (sequence & 0xff);
+      counters[at + 14] = 0;
+      counters[at + 15] = 0;
+      for (let block = 1; block < stride; block++) {
+        const blockAt = at + block * AES_BLOCK;
+        for (let i = 0; i < 14; i++) counters[blockAt + i] = counters[at + i] as number;
+        counters[blockAt + 14] = block >>> 8;
+        counters[blockAt + 15] = block & 0xff;
+      }
     }
-    let view = this.counterViews[blocks];
+    let view = this.counterViews[total];
     if (!view) {
-      view = counters.subarray(0, blocks * AES_BLOCK);
-      this.counterViews[blocks] = view;
+      view = counters.subarray(0, total * AES_BLOCK);
+      this.counterViews[total] = view;
     }
-    return this.aes.update(view);
+    this.keystream = this.aes.update(view);
+    this.batchSsrc = ssrc;
+    this.batchRollover = rolloverCounter;
+    this.batchSequence = sequenceNumber;
+    this.batchPackets = packets;
+    this.batchStride = stride;
+    return 0;
   }
 
   /**
