@@ -5,8 +5,9 @@ import type { MediaEngine } from './media-engine.js';
 import { SRTP_AES128_CM_HMAC_SHA1_80 } from './srtp-aes-cm.js';
 import { BrowserLikeClient, connectClient, sleep, waitFor } from './test-support/browser-like-client.js';
 import { toneEnergy } from './tone.js';
-import { aesCmSrtpPackets, directlyReceivedPackets } from './werift-direct-rtp.js';
+import { directlyReceivedPackets } from './werift-direct-rtp.js';
 import { createWeriftMediaEngine } from './werift-engine.js';
+import { aesCmSrtpPackets } from './werift-srtp.js';
 
 /**
  * The direct receive path of an agent line, against a real werift peer over loopback: packets take it once the line

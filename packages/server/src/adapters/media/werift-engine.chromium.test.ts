@@ -11,8 +11,9 @@ import type { IceCandidateInit, MediaEngine, MediaEngineEvents } from './media-e
 import { sleep, waitFor } from './test-support/browser-like-client.js';
 import { sineWave, toneEnergy } from './tone.js';
 import { encodeWav } from './wav.js';
-import { aesCmSrtpPackets, directlyReceivedPackets, directlyReceivedRtcpPackets } from './werift-direct-rtp.js';
+import { directlyReceivedPackets, directlyReceivedRtcpPackets } from './werift-direct-rtp.js';
 import { createWeriftMediaEngine } from './werift-engine.js';
+import { aesCmSrtpPackets } from './werift-srtp.js';
 
 /**
  * The engine against the real client: headless Chromium with a fake microphone saying 440 Hz, its own

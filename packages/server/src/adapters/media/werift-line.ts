@@ -18,9 +18,10 @@ import {
   summarizeOffer,
   withOrigin,
 } from './sdp.js';
-import { negotiateAesCmSrtp, receiveRtpDirectly, sendRtpPacket } from './werift-direct-rtp.js';
+import { receiveRtpDirectly, sendRtpPacket } from './werift-direct-rtp.js';
 import { applyWeriftFastPaths } from './werift-fast-paths.js';
 import { reportRtcp } from './werift-rtcp-reports.js';
+import { negotiateAesCmSrtp } from './werift-srtp.js';
 
 /**
  * An agent's WebRTC line on werift: one RTCPeerConnection answering the browser's offer with one audio codec — the
