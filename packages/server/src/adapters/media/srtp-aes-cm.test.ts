@@ -24,9 +24,11 @@ import {
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-/** A werift SRTP session with these master keys in both directions, and our transform on its derived keys. */
-function pair(masterKey = randomBytes(16), masterSalt = randomBytes(14)) {
-  const werift = new SrtpSession({
+/** A werift session configuration with fresh random master keys, the same in both directions, for AES-CM. */
+function sessionConfig() {
+  const masterKey = randomBytes(16);
+  const masterSalt = randomBytes(14);
+  return {
     keys: {
       localMasterKey: masterKey,
       localMasterSalt: masterSalt,
@@ -34,7 +36,12 @@ function pair(masterKey = randomBytes(16), masterSalt = randomBytes(14)) {
       remoteMasterSalt: masterSalt,
     },
     profile: SRTP_AES128_CM_HMAC_SHA1_80,
-  } as ConstructorParameters<typeof SrtpSession>[0]);
+  } as ConstructorParameters<typeof SrtpSession>[0];
+}
+
+/** A werift SRTP session with fresh master keys in both directions, and our transform on its derived keys. */
+function pair() {
+  const werift = new SrtpSession(sessionConfig());
   const context = werift.localContext as unknown as {
     srtpSessionKey: Buffer;
     srtpSessionSalt: Buffer;
@@ -244,17 +251,7 @@ describe('AES_CM_128_HMAC_SHA1_80 SRTP transform', () => {
   });
 
   it('protects RTCP exactly as werift’s SRTCP does, index and all, and each unprotects the other’s', () => {
-    const masterKey = randomBytes(16);
-    const masterSalt = randomBytes(14);
-    const werift = new SrtcpSession({
-      keys: {
-        localMasterKey: masterKey,
-        localMasterSalt: masterSalt,
-        remoteMasterKey: masterKey,
-        remoteMasterSalt: masterSalt,
-      },
-      profile: SRTP_AES128_CM_HMAC_SHA1_80,
-    } as ConstructorParameters<typeof SrtcpSession>[0]);
+    const werift = new SrtcpSession(sessionConfig());
     const keys = werift.localContext as unknown as {
       srtcpSessionKey: Buffer;
       srtcpSessionSalt: Buffer;

@@ -65,29 +65,23 @@ const aesCmTransforms = new WeakMap<WeriftSrtpContext | WeriftSrtcpContext, AesC
 let aesCmPackets = 0;
 export const aesCmSrtpPackets = (): number => aesCmPackets;
 
-function aesCmTransformOf(context: WeriftSrtpContext): AesCmSrtpTransform | null {
+/** The transform of a werift context, made with the keys `keys` picks from it on first use. */
+function aesCmTransform<C extends WeriftSrtpContext | WeriftSrtcpContext>(
+  context: C,
+  keys: (context: C) => readonly [key: Buffer, salt: Buffer, authKey: Buffer],
+): AesCmSrtpTransform | null {
   let transform = aesCmTransforms.get(context);
   if (transform === undefined) {
-    transform =
-      context.profile === SRTP_AES128_CM_HMAC_SHA1_80
-        ? new AesCmSrtpTransform(context.srtpSessionKey, context.srtpSessionSalt, context.srtpSessionAuthTag)
-        : null;
+    transform = context.profile === SRTP_AES128_CM_HMAC_SHA1_80 ? new AesCmSrtpTransform(...keys(context)) : null;
     aesCmTransforms.set(context, transform);
   }
   return transform;
 }
 
-export function aesCmRtcpTransformOf(context: WeriftSrtcpContext): AesCmSrtpTransform | null {
-  let transform = aesCmTransforms.get(context);
-  if (transform === undefined) {
-    transform =
-      context.profile === SRTP_AES128_CM_HMAC_SHA1_80
-        ? new AesCmSrtpTransform(context.srtcpSessionKey, context.srtcpSessionSalt, context.srtcpSessionAuthTag)
-        : null;
-    aesCmTransforms.set(context, transform);
-  }
-  return transform;
-}
+const srtpKeys = (c: WeriftSrtpContext) => [c.srtpSessionKey, c.srtpSessionSalt, c.srtpSessionAuthTag] as const;
+const srtcpKeys = (c: WeriftSrtcpContext) => [c.srtcpSessionKey, c.srtcpSessionSalt, c.srtcpSessionAuthTag] as const;
+const aesCmTransformOf = (context: WeriftSrtpContext) => aesCmTransform(context, srtpKeys);
+export const aesCmRtcpTransformOf = (context: WeriftSrtcpContext) => aesCmTransform(context, srtcpKeys);
 
 /**
  * The DTLS handshake of this transceiver's transport will offer (or, as the server, accept) AES_CM_128_HMAC_SHA1_80
