@@ -307,7 +307,20 @@ describe('AES_CM_128_HMAC_SHA1_80 SRTP transform', () => {
 
   it('takes an SRTCP packet sent unencrypted (E flag clear), authenticated all the same', () => {
     const { ours, authKey } = pair();
-    const compound = new RtcpRrPacket({ ssrc: 42, reports: [] }).serialize();
+    const compound = new RtcpRrPacket({
+      ssrc: 42,
+      reports: [
+        new RtcpReceiverInfo({
+          ssrc: 7,
+          fractionLost: 0,
+          packetsLost: 0,
+          highestSequence: 5,
+          jitter: 1,
+          lsr: 0,
+          dlsr: 0,
+        }),
+      ],
+    }).serialize();
     const indexWord = Buffer.alloc(4);
     indexWord.writeUInt32BE(7);
     const authenticated = Buffer.concat([compound, indexWord]);

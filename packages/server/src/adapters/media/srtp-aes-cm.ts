@@ -56,7 +56,7 @@ export interface RtpHeaderFields {
 export class AesCmSrtpTransform {
   private readonly aes: Cipher;
   private readonly salt: Buffer;
-  /** Counter blocks of one packet, written in place before each keystream; views of it by block count. */
+  /** Counter blocks of one batch of packets, written in place before each keystream; views of it by block count. */
   private counterBlocks = Buffer.alloc(AES_BLOCK * KEYSTREAM_BATCH * KEYSTREAM_STRIDE);
   private counterViews: Buffer[] = [];
   /** Keystream made for the packets of one SSRC and rollover counter from `batchSequence` on (see keystreamAt). */
@@ -106,9 +106,7 @@ export class AesCmSrtpTransform {
     packet.writeUInt32BE(header.timestamp >>> 0, 4);
     packet.writeUInt32BE(header.ssrc >>> 0, 8);
     const at = this.keystreamAt(header.ssrc, rolloverCounter, header.sequenceNumber, payload.length, true);
-    const keystream = this.keystream;
-    for (let i = 0; i < payload.length; i++)
-      packet[RTP_HEADER_LENGTH + i] = (payload[i] as number) ^ (keystream[at + i] as number);
+    this.xorKeystream(at, payload, 0, packet, RTP_HEADER_LENGTH, payload.length);
     packet.write(this.authenticate(packet, end, rolloverCounter), end, AES_CM_AUTH_TAG_LENGTH, 'latin1');
     return packet;
   }
@@ -133,20 +131,10 @@ export class AesCmSrtpTransform {
     const sequenceNumber = packet.readUInt16BE(2);
     // The 48-bit packet index: exact in a double.
     const index = (rolloverCounter >>> 0) * 0x1_0000 + sequenceNumber;
-    const window = this.replay.get(ssrc);
-    if (window && isReplay(window, index)) return undefined;
-    const digest = this.authenticate(packet, end, rolloverCounter);
-    // Compared in time independent of where they differ.
-    let difference = 0;
-    for (let i = 0; i < AES_CM_AUTH_TAG_LENGTH; i++) difference |= digest.charCodeAt(i) ^ (packet[end + i] as number);
-    if (difference !== 0) return undefined;
-    if (window) accept(window, index);
-    else this.replay.set(ssrc, firstAccepted(index));
+    if (!this.accepts(packet, end, rolloverCounter, ssrc, index)) return undefined;
     const length = end - payloadOffset;
     const at = this.keystreamAt(ssrc, rolloverCounter, sequenceNumber, length, true);
-    const keystream = this.keystream;
-    for (let i = 0; i < length; i++)
-      packet[payloadOffset + i] = (packet[payloadOffset + i] as number) ^ (keystream[at + i] as number);
+    this.xorKeystream(at, packet, payloadOffset, packet, payloadOffset, length);
     return packet.subarray(0, end);
   }
 
@@ -164,11 +152,9 @@ export class AesCmSrtpTransform {
     const packet = Buffer.allocUnsafe(end + AES_CM_AUTH_TAG_LENGTH);
     compound.copy(packet, 0, 0, RTCP_CLEAR_LENGTH);
     const length = indexAt - RTCP_CLEAR_LENGTH;
-    const at = this.keystreamAt(compound.readUInt32BE(4), index >>> 16, index & 0xffff, length, false);
-    const keystream = this.keystream;
-    for (let i = 0; i < length; i++) {
-      packet[RTCP_CLEAR_LENGTH + i] = (compound[RTCP_CLEAR_LENGTH + i] as number) ^ (keystream[at + i] as number);
-    }
+    const ssrc = compound.readUInt32BE(4);
+    const at = this.keystreamAt(ssrc, index >>> 16, index & 0xffff, length, false);
+    this.xorKeystream(at, compound, RTCP_CLEAR_LENGTH, packet, RTCP_CLEAR_LENGTH, length);
     packet.writeUInt32BE((SRTCP_ENCRYPTED | index) >>> 0, indexAt);
     packet.write(this.authenticate(packet, end, undefined), end, AES_CM_AUTH_TAG_LENGTH, 'latin1');
     return packet;
@@ -186,23 +172,52 @@ export class AesCmSrtpTransform {
     const indexWord = packet.readUInt32BE(indexAt);
     const index = indexWord & MAX_SRTCP_INDEX;
     const ssrc = packet.readUInt32BE(4);
-    const window = this.replay.get(ssrc);
-    if (window && isReplay(window, index)) return undefined;
-    const digest = this.authenticate(packet, end, undefined);
-    let difference = 0;
-    for (let i = 0; i < AES_CM_AUTH_TAG_LENGTH; i++) difference |= digest.charCodeAt(i) ^ (packet[end + i] as number);
-    if (difference !== 0) return undefined;
-    if (window) accept(window, index);
-    else this.replay.set(ssrc, firstAccepted(index));
+    if (!this.accepts(packet, end, undefined, ssrc, index)) return undefined;
     if ((indexWord & SRTCP_ENCRYPTED) !== 0) {
       const length = indexAt - RTCP_CLEAR_LENGTH;
       const at = this.keystreamAt(ssrc, index >>> 16, index & 0xffff, length, false);
-      const keystream = this.keystream;
-      for (let i = 0; i < length; i++) {
-        packet[RTCP_CLEAR_LENGTH + i] = (packet[RTCP_CLEAR_LENGTH + i] as number) ^ (keystream[at + i] as number);
-      }
+      this.xorKeystream(at, packet, RTCP_CLEAR_LENGTH, packet, RTCP_CLEAR_LENGTH, length);
     }
     return packet.subarray(0, indexAt);
+  }
+
+  /**
+   * Whether a received packet (authenticated up to `end`, with the rollover counter for SRTP) is new for its SSRC
+   * and authentic; if so it is remembered in the replay window. The window is looked at first, because it is cheap,
+   * and moved on only for an authentic packet, so a forged one cannot shift it.
+   */
+  private accepts(
+    packet: Buffer,
+    end: number,
+    rolloverCounter: number | undefined,
+    ssrc: number,
+    index: number,
+  ): boolean {
+    const window = this.replay.get(ssrc);
+    if (window && isReplay(window, index)) return false;
+    const digest = this.authenticate(packet, end, rolloverCounter);
+    // Compared in time independent of where they differ.
+    let difference = 0;
+    for (let i = 0; i < AES_CM_AUTH_TAG_LENGTH; i++) difference |= digest.charCodeAt(i) ^ (packet[end + i] as number);
+    if (difference !== 0) return false;
+    if (window) accept(window, index);
+    else this.replay.set(ssrc, firstAccepted(index));
+    return true;
+  }
+
+  /** target[targetAt…] = source[sourceAt…] XOR the keystream from `at` on, for `length` bytes (in place if one). */
+  private xorKeystream(
+    at: number,
+    source: Buffer,
+    sourceAt: number,
+    target: Buffer,
+    targetAt: number,
+    length: number,
+  ): void {
+    const keystream = this.keystream;
+    for (let i = 0; i < length; i++) {
+      target[targetAt + i] = (source[sourceAt + i] as number) ^ (keystream[at + i] as number);
+    }
   }
 
   /**

@@ -120,7 +120,7 @@ interface DtlsInternals {
  * (same SRTP session, same counters on the transport and the pair) but without the four nested async functions
  * between it and the socket (transport, ICE connection, STUN protocol, UDP transport): a promise chain per packet
  * that cost more than the encryption. Returns false, for werift's own path, whenever anything is not as expected
- * (see `nominatedUdpPair`).
+ * (see `canSendDirectly`).
  */
 function sendSrtp(dtls: DtlsInternals, payload: Buffer, header: RtpHeaderFields): boolean {
   if (!dtls.srtp || !canSendDirectly(dtls)) return false;
@@ -211,8 +211,8 @@ let directlyReceived = 0;
 export const directlyReceivedPackets = (): number => directlyReceived;
 
 /**
- * werift's STUN protocol gets every datagram of its socket first (`datagramReceived`): RTP with a direct receiver
- * for the socket goes there, everything else (STUN, DTLS, RTCP, RTP the receiver refuses) on to werift as before.
+ * werift's STUN protocol gets every datagram of its socket first (`datagramReceived`): RTP and SRTCP with a direct
+ * receiver for the socket go there, everything else (STUN, DTLS, what the receiver refuses) on to werift as before.
  */
 function applyReceiveHook(): void {
   if (receiveHookApplied) return;

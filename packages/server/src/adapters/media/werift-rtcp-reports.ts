@@ -130,14 +130,15 @@ function sendReport(entry: Reported, sender: SenderInternals): void {
   const nowSeconds = timestampSeconds();
   const blocks: RtcpReceiverInfo[] = [];
   for (const key in receiver.remoteStreams) {
-    const stream = receiver.remoteStreams[key as unknown as number];
+    const ssrc = Number(key);
+    const stream = receiver.remoteStreams[ssrc];
     if (!stream) continue;
-    const lsr = receiver.lastSRtimestamp[key as unknown as number] ?? 0;
-    const receivedAt = receiver.receiveLastSRTimestamp[key as unknown as number];
+    const lsr = receiver.lastSRtimestamp[ssrc] ?? 0;
+    const receivedAt = receiver.receiveLastSRTimestamp[ssrc];
     const delay = lsr && receivedAt !== undefined ? nowSeconds - receivedAt : 0;
     blocks.push(
       new RtcpReceiverInfo({
-        ssrc: Number(key),
+        ssrc,
         fractionLost: stream.fraction_lost,
         packetsLost: stream.packets_lost,
         highestSequence: stream.max_seq,
