@@ -644,7 +644,8 @@ async function run(progress: (line: string) => void): Promise<BenchmarkResult> {
 
   notes.push(
     `${cores} cores. Our engine (createWeriftMediaEngine) in this process; the load generator in a child process ` +
-      `(its CPU is the "generator" column, never counted as the server's). A call is two WebRTC lines (ICE + ` +
+      `(its CPU is the "generator" column, never counted as the server's); both run under the server's V8 flags ` +
+      `(garbage collection: see the first line). A call is two WebRTC lines (ICE + ` +
       `DTLS-SRTP, Opus relayed untouched, 50 packets/s each way) bridged in the engine. Medians of ${REPETITIONS} repetitions of ` +
       `${WINDOW_MS / 1000} s after ${WARM_MS / 1000} s of warm-up; "lost" is the total over all repetitions.`,
     `relay ms: one-way latency through the engine minus the same through ${DIRECT_PAIRS} WebRTC pairs connected ` +

@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { describeGc, relaunchWithV8Flags } from '../packages/server/src/launcher.js';
 import type { Benchmark } from './benchmark.js';
 
 /**
@@ -22,7 +24,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const selected = argv.length > 0 ? BENCHMARKS.filter((b) => argv.includes(b.name)) : BENCHMARKS;
-  console.log(`node ${process.version}, ${availableParallelism()} cores, ${process.platform}/${process.arch}`);
+  console.log(
+    `node ${process.version}, ${availableParallelism()} cores, ${process.platform}/${process.arch}, ` +
+      `garbage collection ${describeGc(process.env, process.execArgv)}`,
+  );
   let failed = false;
   for (const entry of selected) {
     const started = performance.now();
@@ -59,4 +64,8 @@ function printTable(rows: readonly (readonly string[])[]): void {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// The benchmarks measure the server's code under the V8 flags the server runs under (launcher.ts): this process
+// relaunches itself with them when it lacks them. Child processes a benchmark forks inherit them.
+process.exitCode =
+  (await relaunchWithV8Flags(fileURLToPath(import.meta.url), process.argv.slice(2))) ??
+  (await main(process.argv.slice(2)));

@@ -1,10 +1,10 @@
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChannelCloseCode } from '@openhotline/protocol';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createHotline } from './hotline.js';
+import { describeGc } from './launcher.js';
 import { DEMO_CLIENT, DEMO_INSTANCE_ID, seedDemo } from './seed.js';
 
 /** Tokens travel in the live channel's query string; they never reach a log line. */
@@ -12,7 +12,10 @@ export function redactUrl(url: string): string {
   return url.replace(/([?&](?:access_token|token)=)[^&]*/gi, '$1[redacted]');
 }
 
-/** Starts the server on its configuration (file + environment) and runs until SIGINT or SIGTERM. */
+/**
+ * Starts the server on its configuration (file + environment) in this process and runs until SIGINT or SIGTERM.
+ * The process entry point is start.ts, which first gives the process the V8 flags it needs.
+ */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } }, strict: true });
   let config: ReturnType<typeof loadConfig>;
@@ -59,6 +62,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       `  API docs:   ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
       `  admin key:  ${hotline.adminKey}`,
       `  data:       ${config.dataDir}${seeded ? '   (demo instance seeded)' : ''}`,
+      `  runtime:    Node.js ${process.version}, garbage collection ${describeGc(process.env, process.execArgv)}`,
       ...(demo
         ? [
             `  demo:       InstanceId "${DEMO_INSTANCE_ID}", agents 1001 1002 1003, hotline 4008001000`,
@@ -82,14 +86,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     await hotline.close();
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-}
-
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (invokedDirectly) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`openhotline: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  });
+  // `on`, not `once`: a second signal during shutdown (the launcher passing on the terminal's Ctrl-C, which the
+  // server also got) must not kill the process before recordings are finished.
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { LauncherError } from '../launcher.js';
 
 /**
  * The `openhotline` command: starts the server, or drives a running one through its admin HTTP API. It holds no
@@ -836,12 +837,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 async function start(argv: string[], io: CliIo): Promise<number> {
   try {
-    const { main } = await import('../main.js');
-    await main(argv);
-    return 0;
+    // The server runs under the V8 flags it needs: in a child process when this one lacks them (launcher.ts).
+    const { startProcess } = await import('../start.js');
+    return (await startProcess(argv)) ?? 0;
   } catch (error) {
     io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    return error instanceof LauncherError ? 2 : 1;
   }
 }
 
