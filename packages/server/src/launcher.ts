@@ -15,7 +15,8 @@ import { availableParallelism, constants } from 'node:os';
  * compete with the main thread for the CPU, and a main thread that waits in a collection for a helper that is not
  * running stalls every call's audio. Measured with the media benchmark at 100 calls on two cores (docs/media.md),
  * single-threaded collection took the relay's added latency at p99 from +3.8 to +17.3 ms down to +1.6 to +4.3 ms
- * (alternating runs, same CPU per call). Above two cores the helpers have cores of their own: V8's default stays.
+ * (alternating runs, same CPU per call). Above two cores the helpers should find cores of their own (not measured
+ * here): V8's default stays.
  */
 
 /** `auto` (the default): single-threaded on two cores or fewer, V8's own collector above. */
