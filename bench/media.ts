@@ -29,6 +29,13 @@ const REPETITIONS = 3;
 const SETTLE_MS = 5000;
 /** After bridging, before measuring: jitter buffers and the first-packet path settle. */
 const WARM_MS = 1000;
+/**
+ * After the lines start speaking, before the calls are bridged. A browser's line sends from check-in on, so by the
+ * time a call is answered werift has long seen the stream (its first packets of a stream take its own receive
+ * path, once per stream and line). Bridging the instant the generator starts would time that one-off work, for
+ * all the step's lines at once, as the answer's.
+ */
+const SPEAKING_BEFORE_BRIDGE_MS = 500;
 const WINDOW_MS = 5000;
 /** WebRTC pairs connected directly inside the generator, speaking in every repetition: the latency floor. */
 const DIRECT_PAIRS = 4;
@@ -302,6 +309,7 @@ async function repetition(engine: MediaEngine, load: LoadGenerator, calls: numbe
   });
   await load.take('started');
   // Every line already speaks (as a browser's does once its line is up); the call starts when it is bridged.
+  await sleep(SPEAKING_BEFORE_BRIDGE_MS);
   const bridgedAt = new Map<number, number>();
   const bridges: Bridge[] = [];
   for (const [a = 0, b = 0] of callPairs) {
