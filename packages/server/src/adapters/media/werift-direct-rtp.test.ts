@@ -49,6 +49,15 @@ async function expectAllDirect(ms: number): Promise<void> {
   expect(aesCmSrtpPackets() - aesCm).toBeGreaterThanOrEqual(got);
 }
 
+/**
+ * Until the line's stream takes the direct path: its first packets go through werift (its receiver sets up the
+ * stream's statistics), and how soon that is done depends on the machine, so no fixed wait is enough.
+ */
+async function untilDirect(): Promise<void> {
+  const before = directlyReceivedPackets();
+  await waitFor(() => directlyReceivedPackets() > before, 'a packet received the direct way');
+}
+
 /** The SRTP protection profile the client's DTLS handshake settled on (werift's, as the DTLS server here). */
 function clientSrtpProfile(): number | undefined {
   const dtls = client.pc.getTransceivers()[0]?.dtlsTransport as unknown as {
@@ -61,8 +70,7 @@ describe('an agent line’s RTP, received directly', () => {
   it('arrives the direct way once the line is connected, and reaches whoever the line is bridged to', async () => {
     // werift offers AES-GCM first; the line's handshake settles on AES-CM all the same.
     expect(clientSrtpProfile()).toBe(SRTP_AES128_CM_HMAC_SHA1_80);
-    // The stream's first packet goes through werift (its receiver sets up the stream's statistics).
-    await sleep(200);
+    await untilDirect();
     await expectAllDirect(1000);
     const customer = engine.createVirtualParty('customer', { prompt: { toneHz: CUSTOMER_HZ } });
     engine.bridge('agent-1', 'customer');
@@ -73,14 +81,14 @@ describe('an agent line’s RTP, received directly', () => {
 
   it('keeps arriving the direct way through an ICE restart and a new peer connection (a reload)', async () => {
     await connectClient(engine, 'agent-1', client, { iceRestart: true });
-    await sleep(200);
+    await untilDirect();
     await expectAllDirect(800);
 
     await client.close();
     client = new BrowserLikeClient(AGENT_HZ);
     await connectClient(engine, 'agent-1', client);
     client.startSending();
-    await sleep(200);
+    await untilDirect();
     await expectAllDirect(800);
   });
 
@@ -113,7 +121,7 @@ describe('an agent line’s RTP, received directly', () => {
     expect(engine.stats().packetsIn).toBe(before);
     // The line is unharmed: the browser's next packets arrive, the direct way.
     client.startSending();
-    await sleep(200);
+    await untilDirect();
     await expectAllDirect(600);
   });
 
