@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { describeGc, relaunchWithV8Flags } from '../packages/server/src/launcher.js';
+import { describeGc, relaunchWithV8Flags, runInChild } from '../packages/server/src/launcher.js';
 import type { Benchmark } from './benchmark.js';
 
 /**
@@ -63,14 +62,10 @@ const ALONE_ENV = 'BENCH_ALONE';
 
 /** Runs one benchmark in a child process with this one's flags (a TypeScript loader, the V8 flags) and streams. */
 function runAlone(name: string): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], {
-    stdio: 'inherit',
+  return runInChild(fileURLToPath(import.meta.url), [name], {
     env: { ...process.env, [ALONE_ENV]: '1' },
-  });
-  return new Promise((resolve) => {
-    child.once('error', () => resolve(1));
-    child.once('exit', (code) => resolve(code ?? 1));
-  });
+    execArgv: process.execArgv,
+  }).catch(() => 1);
 }
 
 function printTable(rows: readonly (readonly string[])[]): void {

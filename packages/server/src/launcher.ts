@@ -85,10 +85,8 @@ export interface RelaunchOptions {
 
 /**
  * Runs `entry` with `argv` in a child process with the V8 flags this machine needs, when this process lacks
- * them, and resolves with the child's exit code (128 + the signal's number when a signal ended it, as a shell
- * reports it). Resolves `undefined` when this process already has what it needs: the caller then runs the entry
- * itself. The child inherits the standard streams, the environment and this process's own flags (a TypeScript
- * loader, say).
+ * them, and resolves with the child's exit code (see `runInChild`). Resolves `undefined` when this process already
+ * has what it needs: the caller then runs the entry itself.
  */
 export async function relaunchWithV8Flags(
   entry: string,
@@ -100,12 +98,29 @@ export async function relaunchWithV8Flags(
   if (env[RELAUNCHED_ENV] === '1') return undefined;
   const missing = missingFlags(execArgv, v8FlagsFor(gcModeFrom(env), options.cores ?? availableParallelism()));
   if (missing.length === 0) return undefined;
-
-  const signals = options.signals ?? process;
-  const child = spawn(process.execPath, [...execArgv, ...missing, entry, ...argv], {
-    stdio: 'inherit',
+  return runInChild(entry, argv, {
     env: { ...env, [RELAUNCHED_ENV]: '1' },
+    execArgv: [...execArgv, ...missing],
+    ...(options.signals ? { signals: options.signals } : {}),
   });
+}
+
+export interface ChildOptions {
+  readonly env: NodeJS.ProcessEnv;
+  /** The child's Node flags; this process's own (a TypeScript loader, say) unless the caller adds to them. */
+  readonly execArgv: readonly string[];
+  /** Where SIGINT, SIGTERM and SIGHUP come from, to be passed on to the child: the process itself by default. */
+  readonly signals?: EventEmitter;
+}
+
+/**
+ * Runs `entry` with `argv` in a child Node process that inherits the standard streams, passing this process's
+ * SIGINT, SIGTERM and SIGHUP on to it, and resolves with its exit code (128 + the signal's number when a signal
+ * ended it, as a shell reports it).
+ */
+export async function runInChild(entry: string, argv: readonly string[], options: ChildOptions): Promise<number> {
+  const signals = options.signals ?? process;
+  const child = spawn(process.execPath, [...options.execArgv, entry, ...argv], { stdio: 'inherit', env: options.env });
   // A terminal's Ctrl-C reaches the child as well (same process group); the server ignores a repeated signal
   // while it shuts down, so passing it on again does no harm, and a `kill <parent>` still reaches the server.
   const forward = (signal: NodeJS.Signals) => () => {
@@ -115,7 +130,7 @@ export async function relaunchWithV8Flags(
   for (const [signal, listener] of forwarders) signals.on(signal, listener);
   try {
     return await new Promise<number>((resolve, reject) => {
-      child.once('error', (error) => reject(new LauncherError(`could not start the server: ${error.message}`)));
+      child.once('error', (error) => reject(new LauncherError(`could not start ${entry}: ${error.message}`)));
       child.once('exit', (code, signal) => {
         resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
       });

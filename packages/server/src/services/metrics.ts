@@ -47,7 +47,7 @@ export class HotlineMetrics {
   /**
    * @param media the media service's snapshot, when media is on: read at each scrape. Node's default metrics come
    *   with it, and two of them matter most to audio: `nodejs_gc_duration_seconds` and `nodejs_eventloop_lag_*`
-   *   (every packet that arrives during a pause waits it out; docs/media.md#benchmark).
+   *   (every packet that arrives during a pause waits it out; docs/media-benchmark.md).
    */
   constructor(
     private readonly countAgents: () => Map<AgentBarStatus, number>,

@@ -277,12 +277,12 @@ export class WeriftAgentLine implements AgentLineTransport {
     const transceiver = pc.addTransceiver('audio', { direction: 'sendrecv' });
     this.stopReports = reportRtcp(transceiver);
     withoutDefaultStun(pc, this.options.iceServers);
-    const receive = (rtp: RtpPacket) => {
-      if (this.pc === pc) this.receive(rtp, true);
+    // Packets of this peer connection only: a replaced one's late packets are not the line's any more.
+    const receiverOf = (copy: boolean) => (rtp: RtpPacket) => {
+      if (this.pc === pc) this.receive(rtp, copy);
     };
-    const receiveDirect = (rtp: RtpPacket) => {
-      if (this.pc === pc) this.receive(rtp, false);
-    };
+    const receive = receiverOf(true);
+    const receiveDirect = receiverOf(false);
     // What werift still delivers itself (the first packet of a stream, anything unusual) comes through the track.
     transceiver.onTrack.subscribe((track: MediaStreamTrack) => {
       track.onReceiveRtp.subscribe(receive);

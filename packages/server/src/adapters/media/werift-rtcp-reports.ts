@@ -23,7 +23,7 @@ import { sendRtcpPackets } from './werift-direct-rtp.js';
  * generation promotes them, and the old one fills up and is collected with a pause. At 100 calls, with werift's loops
  * switched off in the engine and the load generator, the relay's p99 went from +6.9 / +10.2 / +8.2 ms to +5.1 /
  * +2.8 / +2.0 ms in the same alternation, and with this module instead from +13.8 / +15.1 / +9.3 ms to +2.7 /
- * +4.6 / +7.9 ms (docs/media.md#benchmark).
+ * +4.6 / +7.9 ms (docs/media-benchmark.md).
  *
  * Here, one interval timer looks at every reported transceiver, and each is due after werift's interval
  * (uniformly 0.5–1.5 s, RFC 3550 §6.3.1's randomisation). A report is one compound packet, as RFC 3550 §6.1 asks
